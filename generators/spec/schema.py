@@ -1,0 +1,126 @@
+"""JSON Schema validation of a loaded spec.
+
+The JSON Schema (``schema.json`` next to this module, Draft 2020-12) is the single
+definition of the spec language. Every violation becomes a problem at the node it
+is about, with rule ``schema/<keyword>``:
+
+- ``required``: at the mapping that lacks the field, ``missing required field 'x'``;
+- ``additionalProperties`` / ``unevaluatedProperties``: one problem per unknown key,
+  at that key, ``unknown field 'x'`` (with a suggestion when one is close);
+- ``oneOf`` / ``anyOf``: only the most relevant failure of the alternatives, so that
+  one mistake gives one line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Iterator
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match, relevance
+
+from .load import Document
+from .problems import Problem, sort_problems
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+
+@cache
+def _load_schema_text(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def load_schema() -> dict:
+    """The spec language's JSON Schema (parsed once; callers get their own copy)."""
+    return json.loads(_load_schema_text(str(SCHEMA_PATH)))
+
+
+@cache
+def _validator_for_text(text: str) -> Draft202012Validator:
+    schema = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _validator(schema: dict | None) -> Draft202012Validator:
+    text = _load_schema_text(str(SCHEMA_PATH)) if schema is None else json.dumps(schema, sort_keys=True)
+    return _validator_for_text(text)
+
+
+def validate(doc: Document, schema: dict | None = None) -> list[Problem]:
+    """Every schema violation in ``doc``, sorted; an empty list when the spec is valid."""
+    validator = _validator(schema)
+    problems: list[Problem] = []
+    for error in validator.iter_errors(doc.data):
+        problems.extend(_problems(doc, _focus(error)))
+    return sort_problems(problems)
+
+
+def _focus(error: ValidationError) -> ValidationError:
+    """For oneOf/anyOf, the failure of the alternative that came closest."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        error = best_match(error.context, key=relevance)
+    return error
+
+
+_UNEXPECTED = re.compile(r"\((.*) (?:was|were) unexpected\)")
+
+
+def _problems(doc: Document, error: ValidationError) -> Iterator[Problem]:
+    parts = tuple(error.absolute_path)
+    keyword = error.validator
+    if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        for key in _unknown_keys(error):
+            yield doc.problem(parts + (key,), _unknown_message(key, error), f"schema/{keyword}")
+        return
+    if keyword == "required" and isinstance(error.validator_value, list):
+        missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+        for key in missing or error.validator_value[:1]:
+            yield doc.problem(parts, f"missing required field '{key}'", "schema/required")
+        return
+    if keyword is None:  # a `false` schema
+        yield doc.problem(parts, "this field is not allowed here", "schema/false")
+        return
+    yield doc.problem(parts, _readable(error), f"schema/{keyword}")
+
+
+def _unknown_keys(error: ValidationError) -> list[str]:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = set(schema.get("properties", {}))
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    unknown = [
+        k for k in error.instance if k not in known and not any(p.search(k) for p in patterns)
+    ]
+    if unknown:
+        return unknown
+    match = _UNEXPECTED.search(error.message)  # e.g. unevaluatedProperties with allOf/$ref
+    return re.findall(r"'([^']*)'", match.group(1)) if match else [str(k) for k in error.instance][:1]
+
+
+def _unknown_message(key: str, error: ValidationError) -> str:
+    known = sorted((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else []
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown field '{key}'{hint}"
+
+
+def _readable(error: ValidationError) -> str:
+    message = error.message
+    if error.validator == "type":
+        expected = error.validator_value
+        names = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        return f"{_short(error.instance)} is not of type {names}"
+    if error.validator == "enum" and isinstance(error.validator_value, list):
+        options = ", ".join(json.dumps(v) for v in error.validator_value)
+        return f"{_short(error.instance)} is not one of: {options}"
+    return message
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
