@@ -123,3 +123,9 @@ def summary_line(problems: Iterable[Problem]) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
     return f"{plural(n_err, 'error')}, {plural(n_warn, 'warning')}"
+
+
+def report(problems: Iterable[Problem], fmt: str = "text") -> str:
+    """Every problem on its own line, sorted, then the count line."""
+    problems = sort_problems(problems)
+    return "".join(p.format(fmt) + "\n" for p in problems) + summary_line(problems) + "\n"

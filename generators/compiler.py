@@ -1,0 +1,153 @@
+"""The compiler: spec -> load -> schema -> model -> checks -> targets -> validate -> output.
+
+``compile_spec`` runs the pure part (no writes) and raises SpecError with every
+error found; ``build`` also stages the tree, runs each target's validator on the
+staged copy and then swaps it into the output folder, or, with ``check``, compares
+it with the output folder and reports the drift. The output folder is never touched
+unless everything succeeded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from .emit import OutputFile, check_tree
+from .output import compare_tree, replace_tree, stage
+from .spec.load import Document, display_name, load
+from .spec.problems import Problem, SpecError, errors_in, report, sort_problems
+from .spec.schema import validate as validate_schema
+from .tools import ToolMissing
+
+FIX_COMMAND = "make build"
+
+
+@dataclass
+class Compiled:
+    model: Any
+    files: list[OutputFile]
+    source: str
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _targets() -> list:
+    from .targets import TARGETS  # imported late: targets import the generators
+
+    return list(TARGETS)
+
+
+def _raise_on_errors(problems: list[Problem]) -> None:
+    if errors_in(problems):
+        raise SpecError(problems)
+
+
+def compile_spec(
+    spec: Path,
+    *,
+    ext_vars: dict[str, str] | None = None,
+    tla_vars: dict[str, str] | None = None,
+) -> Compiled:
+    """Compile a spec into its output files; raise SpecError on any error."""
+    from .spec.checks import run_checks
+    from .spec.model import build_model
+
+    doc = load(Path(spec), ext_vars=ext_vars, tla_vars=tla_vars)
+    problems = validate_schema(doc)
+    _raise_on_errors(problems)  # the model may rely on the schema's guarantees
+    model = build_model(doc)
+    problems += run_checks(model, doc)
+    _raise_on_errors(problems)
+    files: list[OutputFile] = []
+    for target in _targets():
+        files += target.generate(model)
+    _check_files(files, doc)
+    return Compiled(
+        model=model,
+        files=sorted(files, key=lambda f: f.path),
+        source=display_name(Path(spec)),
+        warnings=sort_problems(problems),
+    )
+
+
+def _check_files(files: list[OutputFile], doc: Document) -> None:
+    try:
+        check_tree(files)
+    except ValueError as exc:
+        raise SpecError([doc.problem((), str(exc), "output/tree")]) from exc
+
+
+def validate_tree(root: Path, model: Any) -> list[Problem]:
+    """Run every target's validator on a staged output tree."""
+    problems: list[Problem] = []
+    for target in _targets():
+        if target.validate is not None:
+            problems += target.validate(root, model)
+    return sort_problems(problems)
+
+
+def build(
+    spec: Path,
+    out: Path,
+    *,
+    check: bool = False,
+    validate: bool = True,
+    ext_vars: dict[str, str] | None = None,
+    tla_vars: dict[str, str] | None = None,
+    fmt: str = "text",
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Compile ``spec`` into ``out`` (or with ``check`` compare against it); return the exit code.
+
+    Problems go to ``stderr``, sorted, with a count line; drift goes to ``stdout``.
+    """
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    out = Path(out)
+    staged: Path | None = None
+    try:
+        compiled = compile_spec(spec, ext_vars=ext_vars, tla_vars=tla_vars)
+        warnings = list(compiled.warnings)
+        if validate or not check:
+            # Stage next to `out` so the final swap is a rename on one filesystem.
+            parent = Path(tempfile.gettempdir()) if check else out.absolute().parent
+            staged = stage(compiled.files, parent=parent)
+        if validate:
+            found = validate_tree(staged, compiled.model)
+            warnings += [p for p in found if not p.is_error]
+            _raise_on_errors(found)
+        if warnings:
+            stderr.write(report(warnings, fmt))
+        if check:
+            return _report_drift(compare_tree(compiled.files, out), out, len(compiled.files), stdout, stderr)
+        replace_tree(staged, out)
+        staged = None
+        stderr.write(f"wrote {len(compiled.files)} files to {display_name(out)}/\n")
+        return 0
+    except SpecError as exc:
+        stderr.write(report(exc.problems, fmt))
+        return 1
+    except ToolMissing as exc:
+        stderr.write(f"error: {exc}\n")
+        return 1
+    finally:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def _report_drift(drift: list[str], out: Path, count: int, stdout: TextIO, stderr: TextIO) -> int:
+    name = display_name(out)
+    if not drift:
+        stderr.write(f"{name}/ is up to date ({count} files)\n")
+        return 0
+    for entry in drift:
+        stdout.write(entry if entry.endswith("\n") else entry + "\n")
+    stderr.write(
+        f"{name}/ is out of date: {len(drift)} file(s) differ from the spec; "
+        f"run `{FIX_COMMAND}` to regenerate it and commit the result\n"
+    )
+    return 1
