@@ -1,17 +1,20 @@
-"""The output targets: one generator (and optional validator) per kind of output.
+"""The output targets, in the order they are generated and validated.
 
-Placeholder created by the pipeline infrastructure so the compiler can run; the
-lead owns this module and fills TARGETS.
+Each target module exposes `generate(model) -> list[OutputFile]` (pure: no I/O,
+clock or environment) and may expose `validate(staged_root, model) -> list[Problem]`,
+which runs the real tools (promtool, amtool, JSON Schemas) on the staged tree.
 """
-
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .emit import OutputFile
 from .spec.problems import Problem
+
+MODULES = ("prometheus", "alertmanager", "pagerduty", "grafana", "docs")
 
 
 @dataclass(frozen=True)
@@ -21,4 +24,9 @@ class Target:
     validate: Callable[[Path, Any], list[Problem]] | None = None
 
 
-TARGETS: list[Target] = []
+def _target(name: str) -> Target:
+    module = importlib.import_module(f"{__package__}.{name}")
+    return Target(name, module.generate, getattr(module, "validate", None))
+
+
+TARGETS: list[Target] = [_target(name) for name in MODULES]
