@@ -42,6 +42,8 @@ class Organization:
     k8s_namespace: str
     k8s_labels: tuple[tuple[str, str], ...]
     secrets_dir: str
+    smtp_smarthost: str
+    smtp_from: str
     pd_num_loops: int
     pd_ack_timeout: Duration | None
     pd_auto_resolve_timeout: Duration | None
@@ -199,7 +201,7 @@ class Channel:
     email_to: str | None
     via: str | None
     api_url_file: str | None
-    url_file: str | None
+    url: str | None                # webhook (not a secret: an in-cluster endpoint)
     pos: Position
 
 
@@ -221,6 +223,29 @@ class MaintenanceWindow:
     @property
     def weekly(self) -> bool:
         return bool(self.days)
+
+
+@dataclass(frozen=True)
+class PagerDutyService:
+    """One PagerDuty service per monitored service and paging severity.
+
+    A PagerDuty service has one escalation policy, and each severity has its own
+    delays; so `coordinator-api-p0` uses the P0 policy. Alertmanager's receiver
+    for (service, severity) reads the Events API v2 key from `routing_key_file`,
+    which Terraform's integration key output fills.
+    """
+
+    id: str                        # coordinator-api-p0 (also the Terraform name, with _)
+    service: str
+    severity: str
+    name: str                      # "Coordinator API (P0)"
+    description: str
+    policy: str                    # EscalationPolicy.id
+    routing_key_file: str
+
+    @property
+    def tf_name(self) -> str:
+        return self.id.replace("-", "_")
 
 
 # --- alerts, SLOs, runbooks, panels --------------------------------------------------
@@ -394,6 +419,7 @@ class Model:
     rotations: tuple[Rotation, ...]
     escalation: tuple[EscalationLevel, ...]
     policies: tuple[EscalationPolicy, ...]
+    pagerduty_services: tuple[PagerDutyService, ...]
     channels: tuple[Channel, ...]
     maintenance_windows: tuple[MaintenanceWindow, ...]
     services: tuple[Service, ...]
@@ -434,6 +460,47 @@ class Model:
 
     def policy(self, severity: str) -> EscalationPolicy | None:
         return next((p for p in self.policies if p.severity == severity), None)
+
+    def pagerduty_service(self, service: str, severity: str) -> PagerDutyService | None:
+        return next((p for p in self.pagerduty_services if p.service == service and p.severity == severity), None)
+
+    # --- stable identities shared by every target ---------------------------------
+
+    def dashboard_uid(self, *parts: str) -> str:
+        """`aitbc-slo-coordinator-api`: derived from names, at most 40 characters."""
+        return stable_id(self.organization.name, *parts)
+
+    def service_dashboard_uid(self, service: str) -> str:
+        """The dashboard an alert of `service` links to: its RED dashboard for HTTP-like
+        services, its SLO dashboard when it has SLOs, else the Infrastructure dashboard
+        (infrastructure kinds) or the System Overview."""
+        svc = self.service(service)
+        if svc and svc.http_like:
+            return self.dashboard_uid("red", service)
+        if svc and svc.slos:
+            return self.dashboard_uid("slo", service)
+        if svc and svc.kind in ("postgresql", "redis", "kubernetes"):
+            return self.dashboard_uid("infrastructure")
+        return self.dashboard_uid("system-overview")
+
+    def dashboard_url(self, uid: str) -> str:
+        return f"{self.organization.dashboard_base_url}/d/{uid}"
+
+    def runbook_url(self, service: str, alertname: str) -> str:
+        """The generated runbook page of `service`, anchored at the alert's section."""
+        return f"{self.organization.runbook_base_url}/{service}.html#{alertname.lower()}"
+
+
+def stable_id(*parts: str, limit: int = 40) -> str:
+    """Lower-case, dash-joined slug of `parts`; longer than `limit`, it keeps a prefix
+    and an 8-character hash of the full slug (still derived from names only)."""
+    import hashlib
+
+    slug = "-".join(w for p in parts for w in re.split(r"[^a-z0-9]+", p.lower()) if w)
+    if len(slug) <= limit:
+        return slug
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+    return f"{slug[: limit - 9].rstrip('-')}-{digest}"
 
 
 # --- PromQL rendering of signals ----------------------------------------------------
@@ -561,6 +628,11 @@ def build_model(doc, source: str | None = None) -> Model:
         rotations=tuple(_rotation(b, org, k, v) for k, v in d.get("rotations", {}).items()),
         escalation=escalation,
         policies=policies,
+        pagerduty_services=tuple(
+            PagerDutyService(f"{svc.id}-{p.id}", svc.id, p.severity, f"{svc.name} ({p.severity})",
+                             f"{svc.description} - {p.severity} alerts", p.id,
+                             f"{org.secrets_dir}/pagerduty/{svc.id}-{p.id}.key")
+            for svc in services for p in policies),
         channels=tuple(_channel(b, org, k, v) for k, v in d.get("channels", {}).items()),
         maintenance_windows=tuple(_window(b, org, k, v) for k, v in d.get("maintenance_windows", {}).items()),
         services=services,
@@ -605,6 +677,8 @@ def _organization(b: _Builder, o: dict) -> Organization:
         k8s_namespace=k8s.get("namespace", "monitoring"),
         k8s_labels=_pairs(k8s.get("labels")),
         secrets_dir=am.get("secrets_dir", "/etc/alertmanager/secrets").rstrip("/"),
+        smtp_smarthost=am.get("smtp_smarthost", "localhost:25"),
+        smtp_from=am.get("smtp_from", "alertmanager@localhost"),
         pd_num_loops=pd.get("num_loops", 1),
         pd_ack_timeout=b.duration(pd.get("acknowledgement_timeout"), ("organization", "pagerduty", "acknowledgement_timeout")),
         pd_auto_resolve_timeout=b.duration(pd.get("auto_resolve_timeout"), ("organization", "pagerduty", "auto_resolve_timeout")),
@@ -671,7 +745,7 @@ def _channel(b: _Builder, org: Organization, cid: str, c: dict) -> Channel:
     if kind == "slack" and not api_url_file:
         api_url_file = f"{org.secrets_dir}/slack/{cid}.url"
     return Channel(cid, kind, c.get("description", ""), c.get("channel"), c.get("to"), c.get("via"),
-                   api_url_file, c.get("url_file"), b.pos("channels", cid))
+                   api_url_file, c.get("url"), b.pos("channels", cid))
 
 
 def _window(b: _Builder, org: Organization, wid: str, w: dict) -> MaintenanceWindow:
