@@ -200,6 +200,8 @@ def _load_yaml(source: str, out: _Loaded) -> _Loaded:
         return out
     walker = _Walker(out.name)
     try:
+        if node is not None:
+            walker.check_size(node)
         out.data = walker.build(node, ()) if node is not None else None
     except _TooBig:
         out.problems.append(
@@ -247,6 +249,7 @@ def _load_json(source: str, out: _Loaded) -> _Loaded:
     if node is not None:
         walker = _Walker(out.name)
         try:
+            walker.check_size(node)
             walker.build(node, ())
             out.positions = walker.positions
             out.problems += [p for p in walker.problems if p.rule == "load/duplicate-key"]
@@ -278,9 +281,24 @@ class _Walker:
         self.positions: dict[tuple, Position] = {}
         self.problems: list[Problem] = []
         self.constructor = yaml.constructor.SafeConstructor()
-        self.seen: set[int] = set()
         self.active: set[int] = set()
-        self.expanded = 0
+        self.sizes: dict[int, int] = {}
+
+    def check_size(self, root) -> None:
+        """Refuse, before building anything, a tree whose aliases expand to too many nodes."""
+        if self.size(root) - len(self.sizes) > MAX_ALIAS_NODES:
+            raise _TooBig()
+
+    def size(self, node) -> int:
+        """Number of nodes ``node`` expands to (memoised, so shared subtrees cost once)."""
+        key = id(node)
+        if key not in self.sizes:
+            self.sizes[key] = 1  # also ends recursion through a recursive alias
+            if isinstance(node, yaml.SequenceNode):
+                self.sizes[key] += sum(self.size(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                self.sizes[key] += sum(self.size(k) + self.size(v) for k, v in node.value)
+        return self.sizes[key]
 
     def pos(self, node) -> Position:
         return Position(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -293,11 +311,6 @@ class _Walker:
         if key in self.active:
             self.problem(node, parts, "recursive alias", "load/alias")
             return None
-        if key in self.seen:
-            self.expanded += 1
-            if self.expanded > MAX_ALIAS_NODES:
-                raise _TooBig()
-        self.seen.add(key)
         self.positions.setdefault(parts, self.pos(node))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, parts)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match, relevance
+from jsonschema.exceptions import ValidationError
 
 from .load import Document
 from .problems import Problem, sort_problems
@@ -63,8 +63,24 @@ def validate(doc: Document, schema: dict | None = None) -> list[Problem]:
 def _focus(error: ValidationError) -> ValidationError:
     """For oneOf/anyOf, the failure of the alternative that came closest."""
     while error.validator in ("oneOf", "anyOf") and error.context:
-        error = best_match(error.context, key=relevance)
+        kinds = [e.validator_value for e in error.context if e.validator == "type" and not e.relative_path]
+        if len(kinds) == len(error.context):  # no alternative has the right type: say which would do
+            names = sorted({k for kind in kinds for k in (kind if isinstance(kind, list) else [kind])})
+            return ValidationError(
+                error.message, validator="type", validator_value=names,
+                instance=error.instance, path=error.absolute_path, schema=error.schema,
+            )
+        error = min(error.context, key=_closeness)
     return error
+
+
+def _closeness(error: ValidationError) -> tuple:
+    """Sort key: failures showing the alternative was the wrong kind last, deeper ones first."""
+    depth = len(error.relative_path)
+    wrong_kind = (depth == 0 and error.validator in ("type", "const", "enum")) or (
+        depth == 1 and error.validator == "const"  # a discriminator field like `kind`
+    )
+    return (wrong_kind, -depth, error.validator in ("oneOf", "anyOf"))
 
 
 _UNEXPECTED = re.compile(r"\((.*) (?:was|were) unexpected\)")
@@ -115,12 +131,12 @@ def _readable(error: ValidationError) -> str:
         names = " or ".join(expected) if isinstance(expected, list) else str(expected)
         return f"{_short(error.instance)} is not of type {names}"
     if error.validator == "enum" and isinstance(error.validator_value, list):
-        options = ", ".join(json.dumps(v) for v in error.validator_value)
+        options = ", ".join(repr(v) for v in error.validator_value)
         return f"{_short(error.instance)} is not one of: {options}"
     return message
 
 
 def _short(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = repr(value)  # as in jsonschema's own messages
     return text if len(text) <= 60 else text[:57] + "..."
 
