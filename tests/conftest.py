@@ -70,6 +70,7 @@ TEST_SCHEMA = {
         "version": {"const": 1},
         "services": {
             "type": "object",
+            "propertyNames": {"pattern": "^[a-z][a-z0-9-]*$"},
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,

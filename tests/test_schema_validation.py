@@ -72,6 +72,12 @@ API = "services:\n  api:\n    team: core\n"
             id="oneOf-types",
         ),
         pytest.param(
+            "  Bad_Name:\n    team: core\n",
+            "spec/a.yaml:4:3: error: services.Bad_Name: key 'Bad_Name' does not match '^[a-z][a-z0-9-]*$' "
+            "(schema/pattern)",
+            id="propertyNames",
+        ),
+        pytest.param(
             "    owner: not-an-email\n",
             "spec/a.yaml:4:5: error: services.api.owner: 'not-an-email' is not a 'email' (schema/format)",
             id="format",

@@ -98,6 +98,10 @@ def _problems(doc: Document, error: ValidationError) -> Iterator[Problem]:
         for key in missing or error.validator_value[:1]:
             yield doc.problem(parts, f"missing required field '{key}'", "schema/required")
         return
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        # The failing "value" is a key: point at the key, and say that it is one.
+        yield doc.problem(parts + (error.instance,), f"key {_readable(error)}", f"schema/{keyword}")
+        return
     if keyword is None:  # a `false` schema
         yield doc.problem(parts, "this field is not allowed here", "schema/false")
         return
