@@ -117,3 +117,72 @@ def test_python_dash_m_generators(repo_root):
         [sys.executable, "-m", "generators", "--help"], cwd=repo_root, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "Usage: montool" in result.stdout
+
+
+# --- How problems read -----------------------------------------------------------------
+
+
+def test_problem_text_and_github_formats():
+    from generators.spec.problems import Position, Problem, json_path
+
+    path = json_path(("services", "coordinator-api", "slos", "availability", "objective"))
+    problem = Problem.at(
+        Position("spec/aitbc.yaml", 14, 16), path, "100.5 is greater than the maximum of 100", "schema/maximum"
+    )
+    assert problem.format() == (
+        "spec/aitbc.yaml:14:16: error: services.coordinator-api.slos.availability.objective: "
+        "100.5 is greater than the maximum of 100 (schema/maximum)"
+    )
+    odd = Problem("a,b:c.yaml", 1, 2, "x[0]", "50% bad\nsecond line", "check/x", "warning")
+    assert odd.format("github") == (
+        "::warning file=a%2Cb%3Ac.yaml,line=1,col=2,title=check/x::x[0]: 50%25 bad%0Asecond line"
+    )
+    assert json_path(("services", "api", "slos", 0, "name")) == "services.api.slos[0].name"
+    assert json_path(()) == ""
+
+
+def test_spec_error_sorts_and_deduplicates():
+    from generators.spec.problems import Problem, SpecError
+
+    b = Problem("b.yaml", 1, 1, "", "m", "r")
+    a2 = Problem("a.yaml", 10, 1, "", "m", "r")
+    a1 = Problem("a.yaml", 2, 5, "", "m", "r")
+    assert SpecError([b, a2, a1, b]).problems == [a1, a2, b]
+
+
+# --- External tools --------------------------------------------------------------------
+
+
+def test_missing_tool_says_how_to_install(monkeypatch, tmp_path):
+    from generators import tools
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("MONTOOL_PROMTOOL", raising=False)
+    with pytest.raises(ToolMissing, match=r"apt-get install --no-install-recommends prometheus prometheus-alertmanager"):
+        tools.tool_path("promtool")
+    monkeypatch.setenv("MONTOOL_AMTOOL", str(tmp_path / "nope"))
+    with pytest.raises(ToolMissing, match="MONTOOL_AMTOOL"):
+        tools.tool_path("amtool")
+
+
+def test_tool_lookup_env_override_and_debian_alertmanager_name(monkeypatch, tmp_path):
+    from generators import tools
+
+    fake = tmp_path / "prometheus-alertmanager"
+    fake.write_text("#!/bin/sh\necho 'alertmanager, version 0.25.0 (branch: x)' >&2\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("MONTOOL_ALERTMANAGER", raising=False)
+    assert tools.tool_path("alertmanager") == str(fake)
+    assert tools.tool_version("alertmanager") == "0.25.0"
+    monkeypatch.setenv("MONTOOL_PROMTOOL", str(fake))
+    assert tools.tool_path("promtool") == str(fake)
+
+
+def test_run_captures_text_and_reports_timeouts(tmp_path):
+    from generators import tools
+
+    done = tools.run([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"])
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "err\n")
+    slow = tools.run([sys.executable, "-c", "import time; time.sleep(5)"], cwd=tmp_path, timeout=0.2)
+    assert slow.returncode == 124 and "timed out" in slow.stderr

@@ -223,3 +223,15 @@ def test_jsonnet_errors_carry_their_position(write):
     assert problems_of(write("spec/b.jsonnet", "{\n  a: std.extVar('missing'),\n}\n")) == [
         "spec/b.jsonnet:2:6: error: undefined external variable: missing (load/jsonnet)"
     ]
+
+
+def test_duplicate_key_in_json_is_a_problem_too(write):
+    assert problems_of(write("a.json", '{\n  "a": 1,\n  "a": 2\n}\n')) == [
+        "a.json:3:3: error: a: duplicate key 'a' (first defined at a.json:2:3) (load/duplicate-key)"
+    ]
+
+
+def test_jsonnet_top_level_must_be_a_mapping(write):
+    assert problems_of(write("spec/a.jsonnet", "[1, 2]\n")) == [
+        "spec/a.jsonnet:1:1: error: the top level must be a mapping, not list (load/top-level)"
+    ]
