@@ -122,10 +122,10 @@ def test_json_syntax_error_has_a_position(write):
 
 def test_top_level_must_be_a_mapping(write):
     assert problems_of(write("a.yaml", "- 1\n- 2\n")) == [
-        "a.yaml:1:1: error: the top level must be a mapping, not list (load/top-level)"
+        "a.yaml:1:1: error: the top level must be a mapping, not a list (load/top-level)"
     ]
     assert problems_of(write("b.yaml", "# only a comment\n")) == [
-        "b.yaml:1:1: error: the top level must be a mapping, not empty (load/top-level)"
+        "b.yaml:1:1: error: the file is empty (the top level must be a mapping) (load/top-level)"
     ]
 
 
@@ -233,5 +233,5 @@ def test_duplicate_key_in_json_is_a_problem_too(write):
 
 def test_jsonnet_top_level_must_be_a_mapping(write):
     assert problems_of(write("spec/a.jsonnet", "[1, 2]\n")) == [
-        "spec/a.jsonnet:1:1: error: the top level must be a mapping, not list (load/top-level)"
+        "spec/a.jsonnet:1:1: error: the top level must be a mapping, not a list (load/top-level)"
     ]

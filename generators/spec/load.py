@@ -169,10 +169,12 @@ def _load_file(path: Path, root: Path, ext_vars: dict, tla_vars: dict) -> _Loade
 
 def _check_top(out: _Loaded) -> None:
     if not isinstance(out.data, dict):
-        kind = "empty" if out.data is None else type(out.data).__name__.replace("dict", "mapping")
-        out.problems.append(
-            Problem(out.name, 1, 1, "", f"the top level must be a mapping, not {kind}", "load/top-level")
-        )
+        if out.data is None:
+            message = "the file is empty (the top level must be a mapping)"
+        else:
+            kind = {list: "a list", str: "a string", bool: "a boolean"}.get(type(out.data), "a number")
+            message = f"the top level must be a mapping, not {kind}"
+        out.problems.append(Problem(out.name, 1, 1, "", message, "load/top-level"))
         out.data = None
 
 
