@@ -131,7 +131,7 @@ def build(
     except SpecError as exc:
         stderr.write(report(exc.problems, fmt))
         return 1
-    except ToolMissing as exc:
+    except (ToolMissing, OSError) as exc:  # a missing tool, or an output folder we cannot write
         stderr.write(f"error: {exc}\n")
         return 1
     finally:

@@ -154,3 +154,10 @@ def test_build_check_clean_and_warnings_do_not_fail(write, fake_pipeline, tmp_pa
         "output/ is up to date (2 files)\n"
     )
     assert fake_pipeline.validated == []
+
+
+def test_build_into_an_unwritable_place_is_a_message(write, fake_pipeline, tmp_path):
+    (tmp_path / "output").write_text("a file, not a folder\n")
+    code, _, err = run_build(write("spec/a.yaml", SPEC), tmp_path / "output", validate=False)
+    assert code == 1 and err.startswith("error: ") and "is not a folder" in err
+    assert (tmp_path / "output").read_text() == "a file, not a folder\n"
