@@ -111,7 +111,8 @@ def check(spec: Path, ext_vars, tla_vars, fmt: str):
     compiled = compiler.compile_spec(spec, ext_vars=ext_vars, tla_vars=tla_vars)
     if compiled.warnings:
         click.echo(report(compiled.warnings, fmt), err=True, nl=False)
-    click.echo(f"{compiled.source}: no errors ({len(compiled.files)} files would be generated)", err=True)
+    count = compiler.files_count(len(compiled.files))
+    click.echo(f"{compiled.source}: no errors ({count} would be generated)", err=True)
 
 
 @main.command()

@@ -126,7 +126,7 @@ def build(
             return _report_drift(compare_tree(compiled.files, out), out, len(compiled.files), stdout, stderr)
         replace_tree(staged, out)
         staged = None
-        stderr.write(f"wrote {len(compiled.files)} files to {display_name(out)}/\n")
+        stderr.write(f"wrote {files_count(len(compiled.files))} to {display_name(out)}/\n")
         return 0
     except SpecError as exc:
         stderr.write(report(exc.problems, fmt))
@@ -139,10 +139,14 @@ def build(
             shutil.rmtree(staged, ignore_errors=True)
 
 
+def files_count(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def _report_drift(drift: list[str], out: Path, count: int, stdout: TextIO, stderr: TextIO) -> int:
     name = display_name(out)
     if not drift:
-        stderr.write(f"{name}/ is up to date ({count} files)\n")
+        stderr.write(f"{name}/ is up to date ({files_count(count)})\n")
         return 0
     for entry in drift:
         stdout.write(entry if entry.endswith("\n") else entry + "\n")

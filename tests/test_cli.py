@@ -24,7 +24,7 @@ def invoke(*args: str):
 def test_build_defaults_to_spec_and_output(write, fake_pipeline, tmp_path):
     write("spec/a.yaml", SPEC)
     result = invoke("build")
-    assert (result.exit_code, result.stderr) == (0, "wrote 1 files to output/\n")
+    assert (result.exit_code, result.stderr) == (0, "wrote 1 file to output/\n")
     assert (tmp_path / "output/services/api.yaml").is_file()
     assert invoke("build", "--check").exit_code == 0
     (tmp_path / "output/services/api.yaml").write_text("edited\n")
@@ -55,7 +55,7 @@ def test_all_problems_sorted_with_a_count(write, fake_pipeline):
 def test_check_writes_nothing(write, fake_pipeline, tmp_path):
     write("spec/a.yaml", SPEC)
     result = invoke("check")
-    assert (result.exit_code, result.stderr) == (0, "spec: no errors (1 files would be generated)\n")
+    assert (result.exit_code, result.stderr) == (0, "spec: no errors (1 file would be generated)\n")
     assert not (tmp_path / "output").exists()
 
 
