@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from . import compiler
+from .oncall import oncall
 from .spec.problems import SpecError, report
 from .tools import ToolMissing
 
@@ -121,3 +122,6 @@ def schema():
     from .spec.schema import SCHEMA_PATH
 
     click.echo(SCHEMA_PATH.read_text(encoding="utf-8"), nl=False)
+
+
+main.add_command(oncall)
