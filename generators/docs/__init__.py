@@ -1,0 +1,86 @@
+"""docs target: the human-facing documents under `output/docs/`.
+
+- `docs/runbooks/<service>.md`: one page per service (and `prometheus.md` for the
+  pipeline's own Watchdog), a section per alert with an explicit
+  `<a id="<alertname lowercased>"></a>` anchor, so the alerts' `runbook_url`
+  (`<runbook_base_url>/<service>.html#<alertname lowercased>`) lands on it once the
+  folder is published as HTML (`<service>.md` -> `<service>.html`, e.g. MkDocs with
+  `use_directory_urls: false`, or pandoc per file).
+- `docs/oncall-handbook.md`: severities, incident levels, escalation (Mermaid),
+  rotation table from the rotation's fixed start, contacts, handoff, channels,
+  maintenance windows and the response, post-incident, emergency and training processes.
+- `docs/alerts.md`: the alert catalogue; `docs/coverage.md`: where each playbook
+  section lives in the spec and which generated files carry it.
+
+Templates (`generators/templates/docs/*.md.j2`) run in a Jinja2 SandboxedEnvironment
+with StrictUndefined and only receive plain dicts, lists and strings. Alert rules and
+routing are read from the Prometheus and Alertmanager targets' generated files, so
+the pages say exactly what was generated.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..emit import OutputFile
+from . import handbook, pages
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "docs"
+SIBLINGS = ("prometheus", "alertmanager", "pagerduty", "grafana")
+
+
+def cell(value) -> str:
+    """Text fit for a Markdown table cell: pipes escaped, on one line."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=False,          # Markdown, not HTML; values are escaped per context by filters
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["cell"] = cell
+    return env
+
+
+def sibling_files(model) -> dict[str, str]:
+    """The other targets' generated files (path -> text); they are pure, so calling them is too."""
+    import importlib
+
+    files: dict[str, str] = {}
+    for name in SIBLINGS:
+        module = importlib.import_module(f"{__package__.rpartition('.')[0]}.{name}")
+        for f in module.generate(model):
+            files[f.path] = f.content
+    return files
+
+
+def render(env: SandboxedEnvironment, template: str, context: dict) -> str:
+    text = env.get_template(template).render(**context)
+    lines = [line.rstrip() for line in text.split("\n")]
+    out, blank = [], False
+    for line in lines:                 # at most one blank line in a row; LF; one final newline
+        if not line and blank:
+            continue
+        out.append(line)
+        blank = not line
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def generate(model, files: dict[str, str] | None = None) -> list[OutputFile]:
+    files = sibling_files(model) if files is None else files
+    env = environment()
+    ctx = pages.Context(model, files)
+    out = [OutputFile(f"docs/runbooks/{page['id']}.md", render(env, "runbook.md.j2", page))
+           for page in ctx.runbook_pages()]
+    out.append(OutputFile("docs/oncall-handbook.md", render(env, "oncall-handbook.md.j2", handbook.handbook(ctx))))
+    out.append(OutputFile("docs/alerts.md", render(env, "alerts.md.j2", ctx.catalogue())))
+    paths = sorted(set(files) | {f.path for f in out} | {"docs/alerts.md", "docs/coverage.md"})
+    out.append(OutputFile("docs/coverage.md", render(env, "coverage.md.j2", handbook.coverage(ctx, paths))))
+    return sorted(out, key=lambda f: f.path)
