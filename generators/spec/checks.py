@@ -32,6 +32,7 @@ import promql_parser
 
 from . import kinds as K
 from .problems import Problem
+from .values import Duration
 
 CHECKS: list[tuple[str, Callable]] = []
 
@@ -48,10 +49,10 @@ def run_checks(model, doc) -> list[Problem]:
     return sorted(set(out), key=lambda p: p.sort_key)
 
 
-def _ref(doc, parts, kind, value, known) -> Iterable[Problem]:
+def _ref(doc, parts, kind, value, known, of: str = "") -> Iterable[Problem]:
     if value not in known:
         choices = ", ".join(sorted(known)) or "none defined"
-        yield doc.problem(tuple(parts), f"unknown {kind} {value!r} (known: {choices})",
+        yield doc.problem(tuple(parts), f"unknown {kind} {value!r}{of} (known: {choices})",
                           f"ref/{kind.replace(' ', '-')}")
 
 
@@ -109,11 +110,18 @@ def references(model, doc):
                 yield from _ref(doc, ("services", sid, "alerts", aid, "runbook"), "runbook", a["runbook"], runbooks)
         for rid, r in d.get("alert_rules", {}).items():
             if "runbook" in r and svc and any(a.rule == rid for a in svc.alerts) and rid not in (s.get("alerts") or {}):
-                yield from _ref(doc, ("alert_rules", rid, "runbook"), "runbook", r["runbook"], runbooks)
+                yield from _ref(doc, ("alert_rules", rid, "runbook"), "runbook", r["runbook"], runbooks,
+                                f" of service {sid!r}")
         for oid, o in (s.get("slos") or {}).items():
             for key in ("page_severity", "ticket_severity"):
                 if key in o:
                     yield from _ref(doc, ("services", sid, "slos", oid, key), "severity", o[key], sev)
+        for o in svc.slos if svc else ():
+            for alert, severity in sorted({t.alert: t.severity for t in o.tiers}.items()):
+                key = f"{alert}_severity"
+                if key not in s["slos"][o.id] and key not in d.get("slo_defaults", {}) and severity not in sev:
+                    yield doc.problem(("services", sid, "slos", o.id), f"{key} defaults to {severity!r}, which "
+                                      f"is not a defined severity; set slo_defaults.{key}", "ref/severity")
         for i, p in enumerate(s.get("panels", [])):
             yield from _ref(doc, ("services", sid, "panels", i, "metric"), "metric", p["metric"], dict(svc.metrics))
             if dashboards:
@@ -165,20 +173,29 @@ def alert_levels(model, doc):
             yield doc.problem(at + ("levels",), "levels must be written most severe first "
                               f"({', '.join(lv.severity for lv in a.levels)})", "alert/level-order")
         sign = _WORSE.get(a.op)
-        if sign is None or None in ranks:
-            continue
-        by_rank = sorted(a.levels, key=lambda lv: rank[lv.severity])
-        for hi, lo in zip(by_rank, by_rank[1:]):
-            if (lo.threshold - hi.threshold) * sign >= 0:
-                yield doc.problem(at + ("levels", lo.severity),
-                                  f"{lo.severity} threshold {lo.threshold} is not less severe than "
-                                  f"{hi.severity} threshold {hi.threshold} for '{a.op}'", "alert/inverted-thresholds")
+        if sign is not None and None not in ranks:
+            by_rank = sorted(a.levels, key=lambda lv: rank[lv.severity])
+            for hi, lo in zip(by_rank, by_rank[1:]):
+                if (lo.threshold - hi.threshold) * sign >= 0:
+                    yield doc.problem(at + ("levels", lo.severity),
+                                      f"{lo.severity} threshold {_shown(lo.threshold, a.unit)} is not less severe "
+                                      f"than {hi.severity} threshold {_shown(hi.threshold, a.unit)} for '{a.op}'",
+                                      "alert/inverted-thresholds")
         if a.for_.ms == 0:
             yield doc.problem(at + ("for",), "for: 0s fires on a single evaluation; give the alert a duration",
                               "alert/for-zero")
         if not a.summary.strip().endswith("."):
             yield doc.problem(at + ("summary",), f"summary {a.summary!r} must be a static sentence ending in a period",
                               "alert/summary")
+
+
+def _shown(value, unit: str) -> str:
+    """A threshold the way the spec writes it: ratios as percentages, times with a unit."""
+    if unit == K.RATIO:
+        return f"{format((value * 100).normalize(), 'f')}%"
+    if unit == K.SECONDS:
+        return str(Duration.of(float(value)))
+    return format(value.normalize(), "f")
 
 
 def _alert_path(doc, a) -> tuple:
@@ -240,19 +257,21 @@ def slos(model, doc):
 
 @check
 def promql(model, doc):
-    for a in model.alerts:
-        for lv in a.levels[:1]:
-            try:
-                promql_parser.parse(a.expr(lv))
-            except ValueError as e:
-                yield doc.problem(_alert_path(doc, a), f"expression does not parse: {e}: {a.expr(lv)}",
-                                  "promql/parse")
+    bad_metric = set()
     for svc in model.services:
         for key, metric in svc.metrics:
             try:
                 promql_parser.parse(metric.selector())
             except ValueError as e:
+                bad_metric.add(svc.id)
                 yield doc.problem(("services", svc.id, "metrics", key), f"{metric.selector()} does not parse: {e}",
+                                  "promql/parse")
+    for a in model.alerts:
+        for lv in a.levels[:1] if a.service not in bad_metric else ():
+            try:
+                promql_parser.parse(a.expr(lv))
+            except ValueError as e:
+                yield doc.problem(_alert_path(doc, a), f"expression does not parse: {e}: {a.expr(lv)}",
                                   "promql/parse")
 
 
@@ -295,8 +314,10 @@ def maintenance(model, doc):
 @check
 def timezones(model, doc):
     places = [(("organization", "timezone"), model.organization.timezone)]
-    places += [(("rotations", r.id, "timezone"), r.timezone) for r in model.rotations]
-    places += [(("maintenance_windows", w.id, "timezone"), w.timezone) for w in model.maintenance_windows]
+    places += [(("rotations", r.id, "timezone"), r.timezone) for r in model.rotations
+               if "timezone" in doc.data["rotations"][r.id]]
+    places += [(("maintenance_windows", w.id, "timezone"), w.timezone) for w in model.maintenance_windows
+               if "timezone" in doc.data["maintenance_windows"][w.id]]
     for parts, tz in places:
         try:
             zoneinfo.ZoneInfo(tz)

@@ -588,7 +588,8 @@ class _Builder:
         try:
             return fn(value)
         except (ValueError, KeyError) as e:
-            self.fail(parts, str(e).strip("'\""))
+            # str(KeyError) adds quotes; a ValueError's own text may start with one
+            self.fail(parts, str(e.args[0]) if e.args else str(e))
             return default
 
     def duration(self, value, parts, default=None):
