@@ -253,3 +253,14 @@ def test_validate_reports_a_severity_whose_urgency_pagerduty_would_not_give(tmp_
     [problem] = pagerduty.validate(tmp_path, load_model(spec))
     assert (problem.rule, problem.path, problem.is_error) == ("pagerduty/urgency", "severities.P1.pagerduty", True)
     assert problem.line == spec.read_text().splitlines().index("  P1:") + 1
+
+
+def test_an_unset_or_zero_timeout_is_disabled_in_both_outputs(tmp_path, openapi):
+    spec = spec_with(tmp_path, ("    acknowledgement_timeout: 30m\n", ""),
+                     ("auto_resolve_timeout: 4h", "auto_resolve_timeout: 0s"))
+    files = generated(spec)
+    service = json.loads(files["pagerduty/api/services/redis-p1.json"])
+    assert "acknowledgement_timeout" not in service["service"] and "auto_resolve_timeout" not in service["service"]
+    assert list(validator(openapi, "/components/schemas/Service").iter_errors(service["service"])) == []
+    tf = json.loads(files["pagerduty/pagerduty.tf.json"])["resource"]["pagerduty_service"]["redis_p1"]
+    assert (tf["acknowledgement_timeout"], tf["auto_resolve_timeout"]) == ("null", "null")  # the provider's "off"

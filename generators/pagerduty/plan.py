@@ -143,13 +143,16 @@ def _policies(model: Model) -> tuple[Policy, ...]:
 
 
 def _seconds(d) -> int | None:
+    """Whole seconds; None (the feature disabled) when the spec leaves it unset or zero."""
     return d.ms // 1000 if d is not None and d.ms else None
 
 
 def _services(model: Model) -> tuple[Service, ...]:
     org = model.organization
     return tuple(
-        Service(key=s.id, name=s.name, description=f"{s.description.rstrip('.')}. Managed by montool.",
+        Service(key=s.id, name=s.name,
+                # the model writes "<service description> - P0 alerts"; the first part may be empty
+                description=f"{s.description.lstrip(' -').rstrip('.')}. Managed by montool.",
                 policy=Ref("escalation_policy", s.policy),
                 acknowledgement_timeout=_seconds(org.pd_ack_timeout),
                 auto_resolve_timeout=_seconds(org.pd_auto_resolve_timeout),
