@@ -1,0 +1,68 @@
+"""The files the Grafana target writes.
+
+- `grafana/dashboards/<folder>/<uid>.json`: one dashboard per file;
+- `grafana/provisioning/dashboards.yml`: a file provider that reads that folder,
+  with one Grafana folder per sub-folder (`foldersFromFilesStructure`);
+- `kubernetes/dashboards/<uid>.yaml`: the same JSON in a ConfigMap labelled
+  `grafana_dashboard: "1"`, with a `grafana_folder` annotation, for the dashboard
+  sidecar of kube-prometheus-stack.
+"""
+from __future__ import annotations
+
+from ..emit import OutputFile, generated_header, json_text, yaml_text
+from ..spec.model import Model
+from .dashboards import Built, org_tag
+
+DASHBOARDS_DIR = "grafana/dashboards"
+PROVISIONING = "grafana/provisioning/dashboards.yml"
+CONFIGMAP_DIR = "kubernetes/dashboards"
+# Where the provisioning file expects the dashboards folder inside the Grafana container.
+GRAFANA_PATH = "/var/lib/grafana/dashboards"
+SIDECAR_LABEL = ("grafana_dashboard", "1")
+FOLDER_ANNOTATION = "grafana_folder"
+
+
+def dashboard_path(b: Built) -> str:
+    return f"{DASHBOARDS_DIR}/{b.folder}/{b.uid}.json"
+
+
+def provisioning(model: Model) -> OutputFile:
+    name = org_tag(model)
+    body = {
+        "apiVersion": 1,
+        "providers": [{
+            "name": name,
+            "orgId": 1,
+            "type": "file",
+            "disableDeletion": False,
+            "allowUiUpdates": False,
+            "updateIntervalSeconds": 60,
+            "options": {"path": f"{GRAFANA_PATH}/{name}", "foldersFromFilesStructure": True},
+        }],
+    }
+    return OutputFile(PROVISIONING, yaml_text(body, header=generated_header(model.source)))
+
+
+def configmap(model: Model, b: Built, text: str) -> OutputFile:
+    labels = {**dict(model.organization.k8s_labels), SIDECAR_LABEL[0]: SIDECAR_LABEL[1]}
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": b.uid,
+            "namespace": model.organization.k8s_namespace,
+            "labels": dict(sorted(labels.items())),
+            "annotations": {FOLDER_ANNOTATION: b.folder},
+        },
+        "data": {f"{b.uid}.json": text},
+    }
+    return OutputFile(f"{CONFIGMAP_DIR}/{b.uid}.yaml", yaml_text(body, header=generated_header(model.source)))
+
+
+def output_files(model: Model, built: list[Built]) -> list[OutputFile]:
+    out = [provisioning(model)]
+    for b in sorted(built, key=lambda b: (b.folder, b.uid)):
+        text = json_text(b.data)
+        out.append(OutputFile(dashboard_path(b), text))
+        out.append(configmap(model, b, text))
+    return out
