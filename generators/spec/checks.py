@@ -150,6 +150,8 @@ def signals(model, doc):
             if (svc.kind in r.get("kinds", []) or sid in r.get("services", [])) and \
                     overrides.get(rid, {}).get("enabled") is not False and "signal" not in overrides.get(rid, {}):
                 yield from one(("alert_rules", rid, "signal"), r["signal"], svc)
+                for i, c in enumerate(r.get("and", []) if "and" not in overrides.get(rid, {}) else []):
+                    yield from one(("alert_rules", rid, "and", i, "signal"), c["signal"], svc)
         for aid, a in overrides.items():
             if "signal" in a:
                 yield from one(("services", sid, "alerts", aid, "signal"), a["signal"], svc)
