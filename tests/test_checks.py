@@ -70,16 +70,19 @@ def test_every_check_is_registered_once():
 
 RULE = ("alert_rules", "error-rate")
 API = ("services", "api")
+ROT = ("rotations", "oncall")
+LEVELS = ("escalation", "levels")
+WINDOW = ("maintenance_windows", "sunday")
 
 CASES = {
     # references
     "unknown severity in levels": (
         put(*RULE, "levels", {"P1": "10%", "P3": "5%"}), [("ref/severity", "alert_rules.error-rate.levels.P3")]),
     "unknown muted severity": (
-        put("maintenance_windows", "sunday", "mute_severities", ["P4"]),
+        put(*WINDOW, "mute_severities", ["P4"]),
         [("ref/severity", "maintenance_windows.sunday.mute_severities[0]")]),
     "unknown escalation severity": (
-        put("escalation", "levels", 1, "severities", ["P0"]), [("ref/severity", "escalation.levels[1].severities[0]")]),
+        put(*LEVELS, 1, "severities", ["P0"]), [("ref/severity", "escalation.levels[1].severities[0]")]),
     "unknown SLO page severity": (
         put(*API, "slos", "availability", "page_severity", "P0"),
         [("ref/severity", "services.api.slos.availability.page_severity")]),
@@ -87,27 +90,28 @@ CASES = {
         lambda d: d.pop("slo_defaults"),
         [("ref/severity", "services.api.slos.availability"), ("ref/severity", "services.api.slos.latency")]),
     "unknown rotation member": (
-        put("rotations", "oncall", "members", ["alice", "carol"]), [("ref/person", "rotations.oncall.members[1]")]),
+        put(*ROT, "members", ["alice", "carol"]), [("ref/person", "rotations.oncall.members[1]")]),
     "unknown escalation person": (
-        put("escalation", "levels", 1, "target", {"person": "cto"}), [("ref/person", "escalation.levels[1].target.person")]),
+        put(*LEVELS, 1, "target", {"person": "cto"}), [("ref/person", "escalation.levels[1].target.person")]),
     "unknown rotation": (
-        put("escalation", "levels", 0, "target", {"rotation": "on-call", "tier": "primary"}),
+        put(*LEVELS, 0, "target", {"rotation": "on-call", "tier": "primary"}),
         [("ref/rotation", "escalation.levels[0].target.rotation")]),
     "unknown tier": (
-        put("escalation", "levels", 0, "target", "tier", "tertiary"), [("ref/tier", "escalation.levels[0].target.tier")]),
+        put(*LEVELS, 0, "target", "tier", "tertiary"), [("ref/tier", "escalation.levels[0].target.tier")]),
     "unknown channel": (
         put("severities", "P2", "channels", ["email"]), [("ref/channel", "severities.P2.channels[0]")]),
     "unknown incident level": (
         edits(put("incident_levels", {"SEV-1": {"name": "High"}}), put("severities", "P1", "incident_level", "SEV-0")),
         [("ref/incident-level", "severities.P1.incident_level")]),
     "unknown service in a window": (
-        put("maintenance_windows", "sunday", "services", ["web"]), [("ref/service", "maintenance_windows.sunday.services[0]")]),
+        put(*WINDOW, "services", ["web"]), [("ref/service", "maintenance_windows.sunday.services[0]")]),
     "unknown service in a rule": (
         put(*RULE, "services", ["web"]), [("ref/service", "alert_rules.error-rate.services[0]")]),
     "unknown team": (put(*API, "team", "platform"), [("ref/team", "services.api.team")]),
     "unknown runbook of a rule": (put(*RULE, "runbook", "error"), [("ref/runbook", "alert_rules.error-rate.runbook")]),
     "unknown runbook of an override": (
-        put(*API, "alerts", "error-rate", {"runbook": "oops"}), [("ref/runbook", "services.api.alerts.error-rate.runbook")]),
+        put(*API, "alerts", "error-rate", {"runbook": "oops"}),
+        [("ref/runbook", "services.api.alerts.error-rate.runbook")]),
     "unknown panel metric": (
         put(*API, "panels", [{"title": "Jobs", "metric": "jobs"}]), [("ref/metric", "services.api.panels[0].metric")]),
     "unknown panel dashboard": (
@@ -126,17 +130,21 @@ CASES = {
         [("ref/signal", "alert_rules.error-rate.and[0].signal")]),
     # alerts
     "inverted thresholds for >": (
-        put(*RULE, "levels", {"P1": "5%", "P2": "10%"}), [("alert/inverted-thresholds", "alert_rules.error-rate.levels.P2")]),
+        put(*RULE, "levels", {"P1": "5%", "P2": "10%"}),
+        [("alert/inverted-thresholds", "alert_rules.error-rate.levels.P2")]),
     "equal thresholds": (
-        put(*RULE, "levels", {"P1": "5%", "P2": "5%"}), [("alert/inverted-thresholds", "alert_rules.error-rate.levels.P2")]),
+        put(*RULE, "levels", {"P1": "5%", "P2": "5%"}),
+        [("alert/inverted-thresholds", "alert_rules.error-rate.levels.P2")]),
     "inverted thresholds for <": (
-        edits(put(*RULE, "signal", "probe_success"), put(*RULE, "op", "<"), put(*RULE, "levels", {"P1": 0.5, "P2": 0.2})),
+        edits(put(*RULE, "signal", "probe_success"), put(*RULE, "op", "<"),
+              put(*RULE, "levels", {"P1": 0.5, "P2": 0.2})),
         [("alert/inverted-thresholds", "alert_rules.error-rate.levels.P2")]),
     "levels out of order": (
         put(*RULE, "levels", {"P2": "5%", "P1": "10%"}), [("alert/level-order", "alert_rules.error-rate.levels")]),
     "for: 0s": (put(*RULE, "for", "0s"), [("alert/for-zero", "alert_rules.error-rate.for")]),
     "for: 0s with an equality operator": (
-        edits(put(*RULE, "signal", "up"), put(*RULE, "op", "=="), put(*RULE, "levels", {"P1": 0}), put(*RULE, "for", "0s")),
+        edits(put(*RULE, "signal", "up"), put(*RULE, "op", "=="), put(*RULE, "levels", {"P1": 0}),
+              put(*RULE, "for", "0s")),
         [("alert/for-zero", "alert_rules.error-rate.for")]),
     "summary without a period": (
         put(*RULE, "summary", "Too many errors"), [("alert/summary", "alert_rules.error-rate.summary")]),
@@ -156,7 +164,8 @@ CASES = {
     "latency threshold not a bucket": (
         put(*API, "slos", "latency", "threshold", "300ms"), [("slo/bucket", "services.api.slos.latency.threshold")]),
     "latency SLO without buckets": (
-        lambda d: d["services"]["api"].pop("histogram_buckets"), [("slo/bucket", "services.api.slos.latency.threshold")]),
+        lambda d: d["services"]["api"].pop("histogram_buckets"),
+        [("slo/bucket", "services.api.slos.latency.threshold")]),
     "latency SLO without threshold": (
         lambda d: d["services"]["api"]["slos"]["latency"].pop("threshold"),
         [("slo/sli", "services.api.slos.latency"), ("slo/sli", "services.api.slos.latency")]),
@@ -167,33 +176,36 @@ CASES = {
         put(*API, "metrics", {"requests": 'http_requests_total{job=~"api("}'}),
         [("promql/parse", "services.api.metrics.requests")]),
     "metric override that cannot be read": (
-        put(*API, "metrics", {"requests": "http_requests_total{job=}"}), [("model/value", "services.api.metrics.requests")]),
+        put(*API, "metrics", {"requests": "http_requests_total{job=}"}),
+        [("model/value", "services.api.metrics.requests")]),
     # rotations
-    "offset collision": (put("rotations", "oncall", "tiers", "secondary", "offset", 0),
+    "offset collision": (put(*ROT, "tiers", "secondary", "offset", 0),
                          [("rotation/offset", "rotations.oncall.tiers.secondary.offset")]),
-    "offset beyond the members": (put("rotations", "oncall", "tiers", "secondary", "offset", 2),
+    "offset beyond the members": (put(*ROT, "tiers", "secondary", "offset", 2),
                                   [("rotation/offset", "rotations.oncall.tiers.secondary.offset")]),
     "member listed twice": (
-        edits(put("rotations", "oncall", "members", ["alice", "bob", "alice"])),
+        edits(put(*ROT, "members", ["alice", "bob", "alice"])),
         [("rotation/members", "rotations.oncall.members[2]")]),
     "more tiers than members": (
-        edits(put("rotations", "oncall", "members", ["alice"]), put("rotations", "oncall", "tiers", {"primary": {"offset": 0}, "secondary": {"offset": 0}})),
-        [("rotation/members", "rotations.oncall.tiers"), ("rotation/offset", "rotations.oncall.tiers.secondary.offset")]),
+        edits(put(*ROT, "members", ["alice"]),
+              put(*ROT, "tiers", {"primary": {"offset": 0}, "secondary": {"offset": 0}})),
+        [("rotation/members", "rotations.oncall.tiers"),
+         ("rotation/offset", "rotations.oncall.tiers.secondary.offset")]),
     # maintenance
     "weekly window ending before it starts": (
-        put("maintenance_windows", "sunday", "weekly", "end", "01:00"),
+        put(*WINDOW, "weekly", "end", "01:00"),
         [("maintenance/order", "maintenance_windows.sunday.weekly.end")]),
     "one-off window ending before it starts": (
-        put("maintenance_windows", "sunday", {"once": {"start": "2025-01-05T04:00:00Z", "end": "2025-01-05T02:00:00Z"},
+        put(*WINDOW, {"once": {"start": "2025-01-05T04:00:00Z", "end": "2025-01-05T02:00:00Z"},
                                                "mute_severities": ["P2"]}),
         [("maintenance/order", "maintenance_windows.sunday.once.end")]),
     # time zones
     "unknown organisation time zone": (
         put("organization", "timezone", "Mars/Olympus"), [("tz/unknown", "organization.timezone")]),
     "unknown rotation time zone": (
-        put("rotations", "oncall", "timezone", "Europe/Atlantis"), [("tz/unknown", "rotations.oncall.timezone")]),
+        put(*ROT, "timezone", "Europe/Atlantis"), [("tz/unknown", "rotations.oncall.timezone")]),
     "unknown window time zone": (
-        put("maintenance_windows", "sunday", "timezone", "UTC+2"), [("tz/unknown", "maintenance_windows.sunday.timezone")]),
+        put(*WINDOW, "timezone", "UTC+2"), [("tz/unknown", "maintenance_windows.sunday.timezone")]),
     # severities
     "escalation before the response time": (
         put("severities", "P1", "escalation_after", "10m"), [("severity/timing", "severities.P1.escalation_after")]),
@@ -204,7 +216,7 @@ CASES = {
         lambda d: d.pop("escalation"), [("ref/rotation", "escalation"), ("ref/severity", "severities.P1")]),
     "paging severity no level applies to": (
         edits(put("severities", "P2", "channels", ["pagerduty"]),
-              put("escalation", "levels", [{"target": {"person": "bob"}, "severities": ["P1"]}])),
+              put(*LEVELS, [{"target": {"person": "bob"}, "severities": ["P1"]}])),
         [("ref/severity", "severities.P2")]),
 }
 
@@ -221,7 +233,7 @@ def test_messages_name_what_is_wrong_and_what_would_do():
     assert (p.line, p.column) == (46, 23)   # P2 as written in minimal.yaml
     [p] = found(put(*RULE, "runbook", "error"))
     assert p.message == "unknown runbook 'error' of service 'api' (known: errors)"
-    [p] = found(put("rotations", "oncall", "members", ["alice", "carol"]))
+    [p] = found(put(*ROT, "members", ["alice", "carol"]))
     assert p.message == "unknown person 'carol' (known: alice, bob)"
     [p, _] = found(lambda d: d.pop("slo_defaults"))
     assert p.message == ("page_severity defaults to 'P0', which is not a defined severity; "

@@ -26,7 +26,8 @@ from conftest import REPO_ROOT
 INVALID = REPO_ROOT / "tests" / "invalid"
 MINIMAL = REPO_ROOT / "tests" / "specs" / "minimal.yaml"
 SUFFIXES = (".yaml", ".json", ".jsonnet")
-LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): (?:error|warning): .+ \([a-z-]+/[a-zA-Z-]+\)$")
+LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>[1-9]\d*):(?P<col>[1-9]\d*): "
+                  r"(?:error|warning): .+ \([a-z-]+/[a-zA-Z-]+\)$")
 
 # Loader/schema messages that are not yet what they should say (owned by the loader's
 # engineer; reported to the lead). strict: the case fails loudly once fixed, so the
