@@ -125,3 +125,69 @@ def schema():
 
 
 main.add_command(oncall)
+
+
+@main.command()
+@click.argument("name")
+@spec_options
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON instead of text.")
+@fail_on_errors
+def explain(name: str, spec: Path, ext_vars, tla_vars, fmt: str, as_json: bool):
+    """Explain alert or SLO NAME: spec position, expression, routing, escalation, burn-rate arithmetic."""
+    from . import explain as ex
+    from .emit import json_text
+
+    compiled = compiler.compile_spec(spec, ext_vars=ext_vars, tla_vars=tla_vars)
+    try:
+        facts = ex.explain(compiled.model, {f.path: f.content for f in compiled.files}, name)
+    except ex.UnknownName as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(json_text(facts) if as_json else ex.render_text(facts), nl=False)
+
+
+@main.command()
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option("--spec", "spec", type=click.Path(path_type=Path), default=DEFAULT_SPEC, show_default=True,
+              help="The spec's path in each revision, and HEAD when HEAD is not given.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--from", "since", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Compare who is on call from this date's shift on (default: now).")
+@click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True,
+              help="How many shifts to compare who is on call over.")
+@click.option("--ext-str", "ext_vars", metavar="KEY=VALUE", multiple=True, callback=_key_values,
+              help="Jsonnet external variable for both sides; may be repeated.")
+@click.option("--tla-str", "tla_vars", metavar="KEY=VALUE", multiple=True, callback=_key_values,
+              help="Jsonnet top-level argument for both sides; may be repeated.")
+def diff(base: str, head: str | None, spec: Path, fmt: str, since, weeks: int, ext_vars, tla_vars):
+    """Semantic change report from BASE to HEAD (git revisions or spec paths; HEAD: the working tree)."""
+    import datetime as dt
+    import tempfile
+
+    from . import diff as df
+    from .emit import json_text
+
+    since = since or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+    with tempfile.TemporaryDirectory(prefix="montool-diff-") as work:
+        sides = []
+        for ref in (base, head):
+            try:
+                label, path = df.resolve(ref, spec, Path(work)) if ref else (display_spec(spec), spec)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="BASE/HEAD") from None
+            try:
+                compiled = compiler.compile_spec(path, ext_vars=ext_vars, tla_vars=tla_vars)
+            except SpecError as exc:
+                click.echo(f"{label}: the spec does not compile:", err=True)
+                click.echo(report(exc.problems), err=True, nl=False)
+                sys.exit(1)
+            sides.append((label, (compiled.model, {f.path: f.content for f in compiled.files})))
+    result = df.compare(sides[0][1], sides[1][1], since, weeks)
+    if fmt == "json":
+        click.echo(json_text({"base": sides[0][0], "head": sides[1][0], "changes": result}), nl=False)
+    else:
+        click.echo(df.render_markdown(result, sides[0][0], sides[1][0]), nl=False)
+
+
+def display_spec(spec: Path) -> str:
+    return f"{spec.as_posix()} (working tree)"
