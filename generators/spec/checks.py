@@ -121,7 +121,7 @@ def references(model, doc):
                 key = f"{alert}_severity"
                 if key not in s["slos"][o.id] and key not in d.get("slo_defaults", {}) and severity not in sev:
                     yield doc.problem(("services", sid, "slos", o.id), f"{key} defaults to {severity!r}, which "
-                                      f"is not a defined severity; set slo_defaults.{key}", "ref/severity")
+                                      f"is not a defined severity; set slo_defaults.{key}", "ref/severity", "warning")
         for i, p in enumerate(s.get("panels", [])):
             yield from _ref(doc, ("services", sid, "panels", i, "metric"), "metric", p["metric"], dict(svc.metrics))
             if dashboards:
