@@ -10,7 +10,7 @@ are checked by the tests.) Rule ids:
 | grafana/promql | a panel query that does not parse |
 | grafana/metric | a query reads a metric the spec does not declare and no rule file records |
 | grafana/section | a dashboard lists a section montool does not know |
-| grafana/link | an alert's dashboard_url points at a dashboard that is not generated |
+| grafana/link | (warning) an alert's dashboard_url points at a dashboard that is not generated |
 | grafana/configmap | a ConfigMap does not carry its dashboard's JSON unchanged |
 """
 from __future__ import annotations
@@ -136,5 +136,6 @@ def validate(root: Path, model: Model) -> list[Problem]:
         uid = model.service_dashboard_uid(svc.id)
         if svc.alerts and uid not in seen:
             problems.append(Problem.at(svc.pos, f"services.{svc.id}",
-                                       f"alerts link to dashboard {uid!r}, which is not generated", "grafana/link"))
+                                       f"alerts link to dashboard {uid!r}, which is not generated (add the "
+                                       "dashboard to the spec's dashboards)", "grafana/link", "warning"))
     return problems

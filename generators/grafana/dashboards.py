@@ -9,16 +9,15 @@ and the per-service dashboards.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
-from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models import dashboard as dm
 
 from ..spec.model import Model, stable_id
 from ..spec.problems import Position
 from ..spec.values import Duration
-from .panels import DATASOURCE, dashboard_path
+from .panels import DATASOURCE, V2_NOTICE, dashboard_path, db, dm
 from .sections import Row, sections
 from .service import INSTANCE_VARIABLE, red_rows, slo_links, slo_rows
 from .sections.infrastructure import NODE_VARIABLE
@@ -41,7 +40,7 @@ class Built:
 
 def grafana_duration(d: Duration) -> str:
     """A duration in the one unit Grafana's time ranges accept (`90m`, not `1h30m`)."""
-    for unit, ms in (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+    for unit, ms in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
         if d.ms % ms == 0:
             return f"{d.ms // ms}{unit}"
     return f"{max(1, d.ms // 1000)}s"
@@ -76,7 +75,10 @@ def _links(model: Model, extra: list[tuple[str, str]]):
 def _assemble(model: Model, uid: str, title: str, description: str, tags: list[str], rows: list[Row],
               refresh: Duration, time: Duration, query_vars=(), links=()) -> dict:
     tz = model.organization.timezone
-    d = (db.Dashboard(title).uid(uid).description(description).tags([org_tag(model), *tags])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=V2_NOTICE, category=DeprecationWarning)
+        d = db.Dashboard(title)
+    d = (d.uid(uid).description(description).tags([org_tag(model), *tags])
          .timezone("utc" if tz.upper() == "UTC" else tz).tooltip(dm.DashboardCursorSync.CROSSHAIR)
          .time(f"now-{grafana_duration(time)}", "now").refresh(grafana_duration(refresh)).readonly()
          .variables(_variables(model, list(query_vars))).links(_links(model, list(links))))

@@ -6,18 +6,24 @@ fixed window, so a panel stays right at any zoom level.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 
-from grafana_foundation_sdk.builders import common as cb
-from grafana_foundation_sdk.builders import dashboard as db
-from grafana_foundation_sdk.builders import prometheus as prom
-from grafana_foundation_sdk.builders import stat as statb
-from grafana_foundation_sdk.builders import table as tableb
-from grafana_foundation_sdk.builders import timeseries as tsb
-from grafana_foundation_sdk.models import common as cm
-from grafana_foundation_sdk.models import dashboard as dm
-from grafana_foundation_sdk.models import prometheus as pm
+# The classic dashboard JSON model is the one Grafana's file provisioning and the
+# reference schema describe; the SDK warns on it in favour of its v2 resources.
+V2_NOTICE = "Prefer using dashboardv2"
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=V2_NOTICE, category=DeprecationWarning)
+    from grafana_foundation_sdk.builders import common as cb
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.builders import prometheus as prom
+    from grafana_foundation_sdk.builders import stat as statb
+    from grafana_foundation_sdk.builders import table as tableb
+    from grafana_foundation_sdk.builders import timeseries as tsb
+    from grafana_foundation_sdk.models import common as cm
+    from grafana_foundation_sdk.models import dashboard as dm
+    from grafana_foundation_sdk.models import prometheus as pm
 
 from ..spec import kinds as K
 from ..spec.model import Service, render_signal

@@ -19,6 +19,11 @@ def sli_error(slo: SLO, window: Duration) -> str:
     return _sel(f"slo:sli_error:ratio_rate{window}", slo)
 
 
+def sli_average(slo: SLO, window: Duration) -> str:
+    """`average` SLOs: the mean value (e.g. seconds per block) over `window`."""
+    return _sel(f"slo:sli_average:rate{window}", slo)
+
+
 def objective(slo: SLO) -> str:
     return _sel("slo:objective:ratio", slo)
 

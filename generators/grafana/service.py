@@ -35,6 +35,7 @@ def slo_rows(model, svc) -> list[Row]:
     rows = []
     for o in svc.slos:
         if o.type == "average":
+            rows.append(average_row(o))
             continue
         objective = fmt_number(o.objective_percent)
         budget = [Step(None, "red"), Step(0, "green")]
@@ -65,6 +66,19 @@ def slo_rows(model, svc) -> list[Row]:
         ]
         rows.append(Row(f"{o.name}: {o.description or o.type}", panels))
     return rows
+
+
+def average_row(o) -> Row:
+    """An `average` SLO (e.g. block time): the mean over its window against its ceiling."""
+    ceiling = f"{fmt_number(o.threshold)}s" if o.threshold is not None else "its threshold"
+    steps = [Step(None, "green"), Step(o.threshold, "red")] if o.threshold is not None else []
+    return Row(f"{o.name}: {o.description or o.type}", [
+        stat(f"Average over {o.window}", f"Mean over the last {o.window}; red above the {ceiling} ceiling.", "s",
+             [Query(R.sli_average(o, o.window))], decimals=3, steps=steps, width=8, height=8),
+        timeseries(f"Average over {o.window}", f"Mean over the last {o.window}, as the SLO alert evaluates it. "
+                   f"Dashed line: the {ceiling} ceiling.", "s", [Query(R.sli_average(o, o.window), f"{o.window}")],
+                   steps=steps, width=16, min_value=0),
+    ])
 
 
 def red_rows(model, svc) -> list[Row]:
