@@ -86,9 +86,6 @@ CASES = {
     "unknown SLO page severity": (
         put(*API, "slos", "availability", "page_severity", "P0"),
         [("ref/severity", "services.api.slos.availability.page_severity")]),
-    "SLO page severity defaults to an undefined P0": (
-        lambda d: d.pop("slo_defaults"),
-        [("ref/severity", "services.api.slos.availability"), ("ref/severity", "services.api.slos.latency")]),
     "unknown rotation member": (
         put(*ROT, "members", ["alice", "carol"]), [("ref/person", "rotations.oncall.members[1]")]),
     "unknown escalation person": (
@@ -235,9 +232,5 @@ def test_messages_name_what_is_wrong_and_what_would_do():
     assert p.message == "unknown runbook 'error' of service 'api' (known: errors)"
     [p] = found(put(*ROT, "members", ["alice", "carol"]))
     assert p.message == "unknown person 'carol' (known: alice, bob)"
-    [p, _] = found(lambda d: d.pop("slo_defaults"))
-    assert p.message == ("page_severity defaults to 'P0', which is not a defined severity; "
-                         "set slo_defaults.page_severity")
-    assert p.severity == "warning"   # for now: tests/cases/minimal relies on the default (see the report)
     [p] = found(edits(put(*RULE, "signal", "latency_p95"), put(*RULE, "levels", {"P1": "1s", "P2": "1500ms"})))
     assert p.message == "P2 threshold 1s500ms is not less severe than P1 threshold 1s for '>'"

@@ -213,3 +213,14 @@ def test_stable_id_is_readable_and_at_most_40_characters(aitbc):
     uids = [aitbc.dashboard_uid(d.id) for d in aitbc.dashboards]
     uids += [aitbc.dashboard_uid(kind, s.id) for kind in ("slo", "red") for s in aitbc.services]
     assert all(len(u) <= 40 for u in uids) and len(set(uids)) == len(uids)
+
+
+def test_burn_severities_default_to_the_most_severe_and_the_last_paging_severity(tmp_path):
+    # minimal.yaml: P1 pages (pagerduty channel), P2 only posts to Slack. Without
+    # slo_defaults the page tier takes P1 (most severe) and the ticket tier P1 too
+    # (the least severe severity that still pages).
+    base = (REPO_ROOT / "tests/specs/minimal.yaml").read_text(encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(base.replace("slo_defaults: {page_severity: P1, ticket_severity: P2}\n", ""), encoding="utf-8")
+    slo = model_of(spec).slos[0]
+    assert {(t.alert, t.severity) for t in slo.tiers} == {("page", "P1"), ("ticket", "P1")}

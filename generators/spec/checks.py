@@ -116,12 +116,6 @@ def references(model, doc):
             for key in ("page_severity", "ticket_severity"):
                 if key in o:
                     yield from _ref(doc, ("services", sid, "slos", oid, key), "severity", o[key], sev)
-        for o in svc.slos if svc else ():
-            for alert, severity in sorted({t.alert: t.severity for t in o.tiers}.items()):
-                key = f"{alert}_severity"
-                if key not in s["slos"][o.id] and key not in d.get("slo_defaults", {}) and severity not in sev:
-                    yield doc.problem(("services", sid, "slos", o.id), f"{key} defaults to {severity!r}, which "
-                                      f"is not a defined severity; set slo_defaults.{key}", "ref/severity", "warning")
         for i, p in enumerate(s.get("panels", [])):
             yield from _ref(doc, ("services", sid, "panels", i, "metric"), "metric", p["metric"], dict(svc.metrics))
             if dashboards:

@@ -784,7 +784,7 @@ def _service(b: _Builder, org: Organization, d: dict, sid: str, s: dict) -> Serv
         id=sid, name=s.get("name", sid), description=s.get("description", ""), kind=kind,
         team=s.get("team", org.team), selector=selector, metrics=tuple(sorted(metrics.items())),
         histogram_buckets=buckets,
-        slos=tuple(_slo(b, org, d.get("slo_defaults", {}), sid, metrics, k, v)
+        slos=tuple(_slo(b, org, _slo_defaults(d), sid, metrics, k, v)
                    for k, v in (s.get("slos") or {}).items()),
         alerts=_alerts(b, d.get("alert_rules", {}), sid, kind, metrics, s.get("alerts") or {}),
         runbooks=tuple(Runbook(k, v.get("title", k), tuple(v.get("symptoms", [])), tuple(v.get("steps", [])),
@@ -795,6 +795,18 @@ def _service(b: _Builder, org: Organization, d: dict, sid: str, s: dict) -> Serv
                            b.pos(*at, "panels", i))
                      for i, p in enumerate(s.get("panels", []))),
         pos=b.pos(*at))
+
+
+def _slo_defaults(d: dict) -> dict:
+    """slo_defaults with the burn severities defaulted: the page tier takes the most
+    severe severity, the ticket tier the least severe one that still pages."""
+    sev = d.get("severities", {})
+    paging = [k for k, v in sev.items() if "pagerduty" in v.get("channels", [])
+              and v.get("pagerduty", {}).get("urgency", "high") != "none"]
+    out = {}
+    if sev:
+        out = {"page_severity": next(iter(sev)), "ticket_severity": (paging or list(sev))[-1]}
+    return {**out, **d.get("slo_defaults", {})}
 
 
 def _applies(rule: dict, sid: str, kind: str) -> bool:
