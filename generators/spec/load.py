@@ -390,7 +390,8 @@ class _Walker:
 
 # --- Jsonnet -------------------------------------------------------------------------
 
-_JSONNET_POS = re.compile(r"(?P<file>[^\s:()]+\.(?:jsonnet|libsonnet)):\(?(?P<line>\d+):(?P<col>\d+)")
+_JSONNET_POS = re.compile(
+    r"(?P<file>[^\s:()]+\.(?:jsonnet|libsonnet)):\(?(?P<line>\d+):(?P<col>\d+)(?:-\d+(?::\d+)?)?\)?")
 
 
 def _evaluate_jsonnet(path: Path, root: Path, ext_vars: dict, tla_vars: dict, out: _Loaded) -> str | None:

@@ -137,6 +137,9 @@ def _readable(error: ValidationError) -> str:
     if error.validator == "enum" and isinstance(error.validator_value, list):
         options = ", ".join(repr(v) for v in error.validator_value)
         return f"{_short(error.instance)} is not one of: {options}"
+    if error.validator == "pattern" and isinstance(error.schema, dict) and error.schema.get("description"):
+        # the schema's description says what the pattern means, better than the regex
+        return f"{_short(error.instance)} is not {error.schema['description']}"
     return message
 
 
