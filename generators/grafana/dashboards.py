@@ -25,6 +25,7 @@ from .sections.infrastructure import NODE_VARIABLE
 FOLDER_OVERVIEW = "Overview"
 FOLDER_SLO = "SLOs"
 FOLDER_SERVICES = "Services"
+GRID_WIDTH = 24
 SLO_REFRESH = Duration.parse("5m")
 RED_DEFAULTS = (Duration.parse("30s"), Duration.parse("6h"))  # when the spec has no system-overview
 
@@ -87,9 +88,25 @@ def _assemble(model: Model, uid: str, title: str, description: str, tags: list[s
         for panel in row.panels:
             d = d.with_panel(panel)
     data = json.loads(json.dumps(d.build(), cls=JSONEncoder))
-    for i, panel in enumerate(data.get("panels", []), start=1):
-        panel["id"] = i  # stable: the order of rows and panels
+    layout(data.get("panels", []))
     return data
+
+
+def layout(panels: list[dict]) -> None:
+    """Number the panels in order and place them left to right, wrapping at the grid's
+    24 columns; each row starts on a line of its own."""
+    x = y = line = 0
+    for i, panel in enumerate(panels, start=1):
+        panel["id"] = i  # stable: the order of rows and panels
+        pos = panel["gridPos"]
+        if panel["type"] == "row" or x + pos["w"] > GRID_WIDTH:
+            x, y, line = 0, y + line, 0
+        panel["gridPos"] = {**pos, "x": x, "y": y}
+        if panel["type"] == "row":
+            y += pos["h"]
+            continue
+        x += pos["w"]
+        line = max(line, pos["h"])
 
 
 def _overview_links(model: Model) -> list[tuple[str, str]]:
