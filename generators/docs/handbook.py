@@ -102,34 +102,39 @@ def _first(items) -> str:
     return where(items[0].pos) if items else ""
 
 
+PD_TF = r"^pagerduty/[^/]+\.tf\.json$"
+HANDBOOK = r"^docs/oncall-handbook\.md$"
+
+
 def coverage(ctx: Context, paths: list[str]) -> dict:
     """Playbook section -> spec key (file:line of its first node) -> generated files carrying it."""
     m = ctx.model
     procs = dict(m.process)
     rows = [
         ("Service overview", "services", _first(m.services), r"^docs/runbooks/"),
-        ("Critical metrics", "organization.targets", "", r"^docs/oncall-handbook\.md$"),
-        ("On-call rotation", "rotations", _first(m.rotations), r"^pagerduty/|^docs/oncall-handbook\.md$"),
-        ("Handoff procedures", "rotations.*.handoff_procedure", _first(m.rotations), r"^docs/oncall-handbook\.md$"),
+        ("Critical metrics", "organization.targets", "", HANDBOOK),
+        ("On-call rotation", "rotations", _first(m.rotations), PD_TF + r"|^pagerduty/api/schedules/|" + HANDBOOK),
+        ("Handoff procedures", "rotations.*.handoff_procedure", _first(m.rotations), HANDBOOK),
         ("Contact information", "organization.contacts, people, rotations.*.tiers", _first(m.people),
-         r"^pagerduty/|^docs/oncall-handbook\.md$"),
+         PD_TF + r"|^pagerduty/api/schedules/|" + HANDBOOK),
         ("Alert severity levels", "severities", _first(m.severities),
-         r"^alertmanager/|^pagerduty/|^docs/oncall-handbook\.md$"),
-        ("Escalation policy", "escalation", _first(m.escalation), r"^pagerduty/|^docs/oncall-handbook\.md$"),
-        ("Alert channels", "channels", _first(m.channels), r"^alertmanager/|^docs/oncall-handbook\.md$"),
-        ("Incident classification", "incident_levels", _first(m.incident_levels), r"^docs/oncall-handbook\.md$"),
-        ("Incident response process", "process.incident_response", "", r"^docs/oncall-handbook\.md$"),
+         r"^alertmanager/alertmanager\.yml$|^pagerduty/api/services/|" + PD_TF + "|" + HANDBOOK),
+        ("Escalation policy", "escalation", _first(m.escalation),
+         PD_TF + r"|^pagerduty/api/escalation_policies/|" + HANDBOOK),
+        ("Alert channels", "channels", _first(m.channels), r"^alertmanager/|" + HANDBOOK),
+        ("Incident classification", "incident_levels", _first(m.incident_levels), HANDBOOK),
+        ("Incident response process", "process.incident_response", "", HANDBOOK),
         ("Service-specific runbooks", "services.*.runbooks", _first(rb for s in m.services for rb in s.runbooks),
          r"^docs/runbooks/"),
         ("Monitoring dashboards", "dashboards, services.*.panels", _first(m.dashboards), r"^grafana/"),
         ("Alert rules", "alert_rules, services.*.alerts", _first(m.alerts),
          r"^prometheus/|^alertmanager/|^docs/alerts\.md$"),
         ("SLOs & SLIs", "services.*.slos, slo_defaults", _first(m.slos), r"^prometheus/|^grafana/"),
-        ("Post-incident process", "process.post_incident", "", r"^docs/oncall-handbook\.md$"),
+        ("Post-incident process", "process.post_incident", "", HANDBOOK),
         ("Maintenance windows", "maintenance_windows", _first(m.maintenance_windows),
-         r"^alertmanager/|^docs/oncall-handbook\.md$"),
-        ("Emergency procedures", "process.emergency", "", r"^docs/oncall-handbook\.md$"),
-        ("Training & onboarding", "process.onboarding", "", r"^docs/oncall-handbook\.md$"),
+         r"^alertmanager/|" + HANDBOOK),
+        ("Emergency procedures", "process.emergency", "", HANDBOOK),
+        ("Training & onboarding", "process.onboarding", "", HANDBOOK),
     ]
     present = {
         "organization.targets": bool(m.organization.targets), "process.incident_response": "incident_response" in procs,

@@ -48,6 +48,10 @@ class Context:
         return {"id": s.id, "name": s.name, "response": str(s.response_time), "pages": s.pages,
                 "channels": ", ".join(s.channels)}
 
+    def team_name(self, tid: str) -> str:
+        team = self.model.team(tid)
+        return team.name if team else tid
+
     def routing(self, rule: F.Rule) -> dict:
         sev = self.severity(rule.severity)
         labels = dict(rule.labels, alertname=rule.name)
@@ -161,7 +165,7 @@ class Context:
                 "header": self.header, "id": sid,
                 "name": svc.name if svc else ("Monitoring pipeline" if sid == "prometheus" else sid),
                 "description": svc.description if svc else "Prometheus, Alertmanager and the notification path.",
-                "team": (m.team(svc.team).name if m.team(svc.team) else svc.team) if svc else m.organization.team,
+                "team": self.team_name(svc.team if svc else m.organization.team),
                 "source": where(svc.pos) if svc else "",
                 "dashboard": m.dashboard_url(m.service_dashboard_uid(sid)) if svc else "",
                 "slos": [self.slo_context(o) for o in svc.slos] if svc else [],
