@@ -19,9 +19,19 @@ def sli_error(slo: SLO, window: Duration) -> str:
     return _sel(f"slo:sli_error:ratio_rate{window}", slo)
 
 
+def sli_total(slo: SLO, window: Duration) -> str:
+    """Events per second over `window` (recorded for each alert tier's long window)."""
+    return _sel(f"slo:sli_total:rate{window}", slo)
+
+
 def sli_average(slo: SLO, window: Duration) -> str:
-    """`average` SLOs: the mean value (e.g. seconds per block) over `window`."""
-    return _sel(f"slo:sli_average:rate{window}", slo)
+    """`average` SLOs: the event-weighted mean (e.g. seconds per block) over `window`."""
+    return _sel(f"slo:sli_average:seconds_avg{window}", slo)
+
+
+def objective_seconds(slo: SLO) -> str:
+    """`average` SLOs: the ceiling the average must stay under."""
+    return _sel("slo:objective:seconds", slo)
 
 
 def objective(slo: SLO) -> str:
@@ -54,3 +64,7 @@ def windows(slo: SLO) -> list[Duration]:
     """The SLI windows the alert tiers evaluate, short to long, then the whole period."""
     found = {w for t in slo.tiers for w in (t.short, t.long)}
     return sorted(found) + ([slo.window] if slo.window not in found else [])
+
+
+def long_windows(slo: SLO) -> list[Duration]:
+    return sorted({t.long for t in slo.tiers})

@@ -63,6 +63,11 @@ def slo_rows(model, svc) -> list[Row]:
                 f"Dashed lines: the tiers' factors ({_tiers_text(o)}).", "short",
                 [Query(R.burn_rate(o, w), f"{w}") for w in R.windows(o) if w != o.window]
                 + [Query(R.period_burn_rate(o), f"{o.window} (period)")], steps=burn_steps(model, o), width=24),
+            timeseries(
+                "Event rate per alert window", "Events per second over each alert tier's long window. Below the "
+                f"dashed line ({fmt_number(o.min_request_rate)}/s) the burn-rate alerts stay quiet: too little "
+                "traffic to judge.", "ops", [Query(R.sli_total(o, w), f"{w}") for w in R.long_windows(o)],
+                steps=[Step(None, "orange"), Step(o.min_request_rate, "green")], width=24, min_value=0),
         ]
         rows.append(Row(f"{o.name}: {o.description or o.type}", panels))
     return rows
@@ -75,8 +80,9 @@ def average_row(o) -> Row:
     return Row(f"{o.name}: {o.description or o.type}", [
         stat(f"Average over {o.window}", f"Mean over the last {o.window}; red above the {ceiling} ceiling.", "s",
              [Query(R.sli_average(o, o.window))], decimals=3, steps=steps, width=8, height=8),
-        timeseries(f"Average over {o.window}", f"Mean over the last {o.window}, as the SLO alert evaluates it. "
-                   f"Dashed line: the {ceiling} ceiling.", "s", [Query(R.sli_average(o, o.window), f"{o.window}")],
+        timeseries(f"Average over {o.window}", f"Mean over the last {o.window}, as the SLO alert evaluates it, "
+                   f"against the {ceiling} ceiling.", "s",
+                   [Query(R.sli_average(o, o.window), f"{o.window}"), Query(R.objective_seconds(o), "ceiling")],
                    steps=steps, width=16, min_value=0),
     ])
 
