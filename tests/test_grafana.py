@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 import promql_parser
-import pytest
 import yaml
 
 from conftest import REPO_ROOT
@@ -201,7 +200,12 @@ def thresholds(panel: dict) -> list:
 
 def test_burn_rate_thresholds_are_the_alert_tiers_factors():
     # 30-day period: the workbook's 14.4x (1h), 6x (6h), 3x (1d), 1x (3d)
-    assert thresholds(_burn_panel(f"{ORG}-slo-coordinator-api", "CoordinatorApiAvailability")) == [None, 1, 3, 6, 14.4]
+    burn = _burn_panel(f"{ORG}-slo-coordinator-api", "CoordinatorApiAvailability")
+    assert thresholds(burn) == [None, 1, 3, 6, 14.4]
+    # ticket tiers (1x, 3x) are P2, page tiers (6x, 14.4x) P0: the most severe colour is red
+    colors = [s["color"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert colors[0] == "green" and colors[1] == colors[2] != colors[3] == colors[4] == "red"
+    assert burn["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] != "off"  # drawn as lines
     # 1-day period: long windows 1h/30 -> 5m floor, 6h/30 = 12m, 1d/30 = 48m, 3d/30 = 144m;
     # factor = budget consumed x period / long window: 2% x 1440/5, 5% x 1440/12, 10% x 1440/48, 10% x 1440/144
     assert thresholds(_burn_panel(f"{ORG}-slo-marketplace-ui", "MarketplaceUiSuccessRate")) == [None, 1, 3, 5.76, 6]

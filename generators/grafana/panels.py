@@ -103,7 +103,7 @@ def alert_steps(model, services, signal_name: str) -> list[Step]:
     """Threshold steps from the alerts on `signal_name` of `services`: each level's
     threshold coloured by its severity. `<` alerts colour downwards (below the
     threshold is bad), `>` alerts upwards."""
-    levels = {}
+    levels: dict[Decimal, tuple[int, str]] = {}
     below = False
     for svc in services:
         for alert in svc.alerts:
@@ -111,13 +111,20 @@ def alert_steps(model, services, signal_name: str) -> list[Step]:
                 continue
             below = alert.op in ("<", "<=")
             for lv in alert.levels:
-                rank = model.severity(lv.severity).rank if model.severity(lv.severity) else 99
-                if lv.threshold not in levels or rank < levels[lv.threshold][0]:
-                    levels[lv.threshold] = (rank, severity_color(model, lv.severity))
+                add_level(model, levels, lv.threshold, lv.severity)
     return steps_from(levels, below)
 
 
-def steps_from(levels: dict[Decimal, tuple[int, str]], below: bool) -> list[Step]:
+def add_level(model, levels: dict[Decimal, tuple[int, str]], value: Decimal, severity: str) -> None:
+    """Note a threshold at `value`; where two severities share a value, the more severe wins."""
+    sev = model.severity(severity)
+    rank = sev.rank if sev else len(SEVERITY_COLORS)
+    if value not in levels or rank < levels[value][0]:
+        levels[value] = (rank, severity_color(model, severity))
+
+
+def steps_from(levels: dict[Decimal, tuple[int, str]], below: bool = False) -> list[Step]:
+    """Steps from {value: (rank, colour)}: upwards from OK_COLOR, or downwards to it if `below`."""
     if not levels:
         return []
     values = sorted(levels)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ..emit import fmt_number
 from . import recorded as R
-from .panels import (UP_STEPS, Query, Step, alert_steps, dashboard_path, rate, selector, severity_color, signal,
+from .panels import (UP_STEPS, Query, Step, add_level, alert_steps, dashboard_path, rate, selector, signal, steps_from,
                      stat, timeseries, up_mappings)
 from .sections import Row
 from .sections.overview import client_error_ratio, latency_steps
@@ -20,10 +20,8 @@ def burn_steps(model, slo) -> list[Step]:
     """Each alert tier's burn-rate factor as a threshold, coloured by the tier's severity."""
     levels: dict[Decimal, tuple[int, str]] = {}
     for t in slo.tiers:
-        rank = model.severity(t.severity).rank if model.severity(t.severity) else 99
-        if t.factor not in levels or rank < levels[t.factor][0]:
-            levels[t.factor] = (rank, severity_color(model, t.severity))
-    return [Step(None, "green")] + [Step(v, levels[v][1]) for v in sorted(levels)]
+        add_level(model, levels, t.factor, t.severity)
+    return steps_from(levels)
 
 
 def _tiers_text(slo) -> str:
