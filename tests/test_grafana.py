@@ -23,11 +23,6 @@ RAW = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
 ORG = "aitbc"
 HTTP_KINDS = ("http-api", "web-ui", "key-management-daemon")
 GRAFANA_DURATIONS = re.compile(r"\$__(rate_interval|interval|range)")
-# Until the Prometheus target writes rule files, the names agreed with it.
-AGREED_RECORDINGS = re.compile(
-    r"^slo:(sli_error:ratio_rate\w+|sli_total:rate\w+|sli_average:seconds_avg\w+|objective:(ratio|seconds)|"
-    r"error_budget:ratio|"
-    r"period_error_budget_remaining:ratio|current_burn_rate:ratio|period_burn_rate:ratio)$")
 
 
 @cache
@@ -73,17 +68,18 @@ def selectors(expr: str) -> list[tuple[str, dict[str, str]]]:
 
 
 @cache
-def recorded() -> set[tuple[str, str, str]] | None:
+def recorded() -> set[tuple[str, str, str]]:
     """(record, service, slo) of every recording rule in the Prometheus target's rule files."""
     from generators import prometheus
 
     found = set()
-    for f in prometheus.generate(model()) if hasattr(prometheus, "generate") else []:
+    for f in prometheus.generate(model()):
         if f.path.startswith("prometheus/rules/"):
             for group in (yaml.safe_load(f.content) or {}).get("groups", []):
                 found |= {(r["record"], r.get("labels", {}).get("service", ""), r.get("labels", {}).get("slo", ""))
                           for r in group["rules"] if "record" in r}
-    return found or None
+    assert found, "the Prometheus target wrote no recording rules"
+    return found
 
 
 def declared_names() -> set[str]:
@@ -97,10 +93,7 @@ def declared_names() -> set[str]:
 
 def is_recorded(name: str, labels: dict[str, str]) -> bool:
     """A recording rule's series, selected by the labels the rule gives it."""
-    rules = recorded()
-    if rules is None:
-        return bool(AGREED_RECORDINGS.match(name))
-    return (name, labels.get("service", ""), labels.get("slo", "")) in rules
+    return (name, labels.get("service", ""), labels.get("slo", "")) in recorded()
 
 
 # --- which dashboards ---------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from generators import grafana
+from generators import grafana, prometheus
 from generators.oncall import load_model
 from generators.output import stage
 
@@ -86,9 +86,14 @@ def test_output_is_deterministic_under_other_hash_seeds(files):
 
 # --- validate() on a staged tree --------------------------------------------------------
 
+def stage_with_rules(model, parent: Path) -> Path:
+    """The Grafana files and the Prometheus rule files their queries read."""
+    return stage(grafana.generate(model) + prometheus.generate(model), parent=parent)
+
+
 @pytest.fixture
 def staged(tmp_path, model):
-    return stage(grafana.generate(model), parent=tmp_path)
+    return stage_with_rules(model, tmp_path)
 
 
 def rules(problems) -> list[str]:
@@ -126,6 +131,14 @@ def test_validate_reports_broken_panels(staged, model):
     assert any("made_up_metric_total" in p.message for p in problems)
 
 
+def test_validate_reports_series_no_rule_records(staged, model):
+    for f in (staged / "prometheus" / "rules").glob("coordinator-api.*"):
+        f.unlink()
+    found = [p for p in grafana.validate(staged, model) if p.rule == "grafana/metric"]
+    assert found and all("slo:" in p.message for p in found)
+    assert {p.path for p in found} >= {"dashboard aitbc-slo-coordinator-api", "dashboard aitbc-business-kpis"}
+
+
 def test_validate_reports_duplicate_and_long_uids(staged, model):
     long_uid = "x" * 41
     _edit(staged, "aitbc-red-wallet-daemon", lambda d: d.update(uid="aitbc-red-explorer-ui"))
@@ -141,7 +154,7 @@ def test_validate_reports_an_unknown_section_at_its_position(tmp_path):
     spec = tmp_path / "aitbc.yaml"
     spec.write_text(text.replace(old, old.replace("alerts]", "alerts, weather]")), encoding="utf-8")
     model = load_model(spec)
-    staged = stage(grafana.generate(model), parent=tmp_path)
+    staged = stage_with_rules(model, tmp_path)
     [problem] = grafana.validate(staged, model)
     line = text[: text.index("  system-overview:\n", text.index("\ndashboards:"))].count("\n") + 1
     assert (problem.rule, problem.line) == ("grafana/section", line)  # the dashboard's line in the spec

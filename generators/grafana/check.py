@@ -8,7 +8,7 @@ are checked by the tests.) Rule ids:
 | grafana/uid | a uid longer than 40 characters, or used by two dashboards |
 | grafana/panel | a panel without a unit or a description |
 | grafana/promql | a panel query that does not parse |
-| grafana/metric | a query reads a metric the spec does not declare and no rule file records |
+| grafana/metric | a query reads a series the spec does not declare and no rule file records (with those labels) |
 | grafana/section | a dashboard lists a section montool does not know |
 | grafana/link | (warning) an alert's dashboard_url points at a dashboard that is not generated |
 | grafana/configmap | a ConfigMap does not carry its dashboard's JSON unchanged |
@@ -41,15 +41,17 @@ def parse_query(expr: str):
     return promql_parser.parse(GRAFANA_DURATIONS.sub("5m", expr))
 
 
-def metric_names(expr: str) -> set[str]:
-    names: set[str] = set()
+def series(expr: str) -> list[tuple[str, dict[str, str]]]:
+    """(metric name, {label: value} of its equality matchers) of every selector in `expr`."""
+    found = []
 
     def visit(node):
         if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
+            found.append((node.name, {m.name: m.value for m in node.matchers.matchers
+                                      if m.op == promql_parser.MatchOp.Equal}))
 
     promql_parser.walk(parse_query(expr), visit)
-    return names
+    return found
 
 
 def declared_metrics(model: Model) -> set[str]:
@@ -62,17 +64,21 @@ def declared_metrics(model: Model) -> set[str]:
     return out
 
 
-def recorded_metrics(root: Path) -> set[str] | None:
-    """Names recorded by the staged Prometheus rule files; None when there are none."""
-    files = sorted((root / "prometheus" / "rules").glob("*.yml")) if (root / "prometheus" / "rules").is_dir() else []
-    if not files:
-        return None
-    out = set()
-    for f in files:
+def recorded_series(root: Path) -> dict[str, list[dict[str, str]]]:
+    """Record name -> the labels of each staged Prometheus recording rule of that name."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for f in sorted((root / "prometheus" / "rules").glob("*.yml")):
         doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
         for group in doc.get("groups") or []:
-            out |= {r["record"] for r in group.get("rules") or [] if "record" in r}
+            for rule in group.get("rules") or []:
+                if "record" in rule:
+                    out.setdefault(rule["record"], []).append(rule.get("labels") or {})
     return out
+
+
+def is_recorded(recorded: dict[str, list[dict[str, str]]], name: str, matchers: dict[str, str]) -> bool:
+    """Some rule records `name` with labels that agree with the selector's matchers."""
+    return any(all(matchers.get(k, v) == v for k, v in labels.items()) for labels in recorded.get(name, []))
 
 
 def _panels(dashboard: dict):
@@ -92,7 +98,7 @@ def validate(root: Path, model: Model) -> list[Problem]:
                                            f"unknown dashboard section {name!r} (known: {', '.join(sorted(known))})",
                                            "grafana/section"))
     allowed = declared_metrics(model)
-    recorded = recorded_metrics(root)
+    recorded = recorded_series(root)
     seen: dict[str, Path] = {}
     for path in sorted((root / DASHBOARDS_DIR).rglob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -119,12 +125,11 @@ def validate(root: Path, model: Model) -> list[Problem]:
             for target in panel.get("targets", []):
                 expr = target.get("expr", "")
                 try:
-                    names = metric_names(expr)
+                    found = series(expr)
                 except ValueError as e:
                     problem(f"panel {title!r}: query {expr!r} does not parse: {e}", "grafana/promql")
                     continue
-                unknown = sorted(n for n in names - allowed
-                                 if recorded is not None and n not in recorded or recorded is None and ":" not in n)
+                unknown = sorted({n for n, m in found if n not in allowed and not is_recorded(recorded, n, m)})
                 if unknown:
                     problem(f"panel {title!r} reads {', '.join(unknown)}, which the spec does not declare"
                             " and no rule file records", "grafana/metric")
