@@ -119,6 +119,11 @@ def json_text(obj, *, sort_keys: bool = True) -> str:
     return _json(obj, sort_keys, "") + "\n"
 
 
+# json.dumps(x, ensure_ascii=False) builds a new encoder per call; one shared encoder
+# writes the same text (it dominated json_text on large dashboards).
+_json_scalar = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json(obj, sort_keys: bool, indent: str) -> str:
     inner = indent + "  "
     if isinstance(obj, dict):
@@ -128,14 +133,14 @@ def _json(obj, sort_keys: bool, indent: str) -> str:
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}: {key!r}")
         keys = sorted(obj) if sort_keys else list(obj)
-        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {_json(obj[k], sort_keys, inner)}" for k in keys)
+        items = (f"{inner}{_json_scalar(k)}: {_json(obj[k], sort_keys, inner)}" for k in keys)
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     if isinstance(obj, (list, tuple)):
         if not obj:
             return "[]"
         return "[\n" + ",\n".join(inner + _json(v, sort_keys, inner) for v in obj) + "\n" + indent + "]"
     if isinstance(obj, bool) or obj is None or isinstance(obj, (str, int)):
-        return json.dumps(obj, ensure_ascii=False)
+        return _json_scalar(obj)
     if isinstance(obj, (float, Decimal)):
         if not math.isfinite(obj):
             raise ValueError(f"{obj} cannot be written as JSON")
