@@ -139,7 +139,7 @@ def explain(name: str, spec: Path, ext_vars, tla_vars, fmt: str, as_json: bool):
 
     compiled = compiler.compile_spec(spec, ext_vars=ext_vars, tla_vars=tla_vars)
     try:
-        facts = ex.explain(compiled.model, {f.path: f.content for f in compiled.files}, name)
+        facts = ex.explain(compiled.model, name)
     except ex.UnknownName as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
     click.echo(json_text(facts) if as_json else ex.render_text(facts), nl=False)
@@ -181,7 +181,7 @@ def diff(base: str, head: str | None, spec: Path, fmt: str, since, weeks: int, e
                 click.echo(f"{label}: the spec does not compile:", err=True)
                 click.echo(report(exc.problems), err=True, nl=False)
                 sys.exit(1)
-            sides.append((label, (compiled.model, {f.path: f.content for f in compiled.files})))
+            sides.append((label, compiled.model))
     result = df.compare(sides[0][1], sides[1][1], since, weeks)
     if fmt == "json":
         click.echo(json_text({"base": sides[0][0], "head": sides[1][0], "changes": result}), nl=False)

@@ -27,7 +27,8 @@ import tempfile
 from pathlib import Path
 
 from .docs import facts as F
-from .docs.pages import Context, threshold_text
+from .docs.pages import Context
+from .prometheus.rules import threshold_text
 
 SECTIONS = (("alerts", "Alerts"), ("slos", "SLOs"), ("routing", "Routing (Alertmanager)"),
             ("escalation", "Escalation and severities"), ("oncall", "On-call rotations"),
@@ -61,9 +62,9 @@ def resolve(ref: str, spec: Path, workdir: Path) -> tuple[str, Path]:
 
 # --- the semantic snapshot of one side ------------------------------------------------
 
-def snapshot(model, files: dict[str, str]) -> dict:
+def snapshot(model) -> dict:
     """A plain, comparable description of everything the report talks about."""
-    ctx = Context(model, files)
+    ctx = Context(model)
     alerts = {}
     for d in ctx.alerts:
         rules = {}
@@ -81,18 +82,16 @@ def snapshot(model, files: dict[str, str]) -> dict:
                         "min_request_rate": str(o.min_request_rate),
                         "burn": {b.name: f"{b.severity} {b.factor}x over {b.long}/{b.short}: error ratio > "
                                          f"{F.pct(b.error_ratio)}" for b in F.burn_facts(o)}}
-    return {"alerts": alerts, "slos": slos, "routing": _routing(ctx.am), "escalation": _escalation(model),
-            "rotations": {r.id: _rotation(model, r) for r in model.rotations},
-            "dashboards": _dashboards(model, files)}
+    return {"alerts": alerts, "slos": slos, "routing": _routing(F.am_config(model)),
+            "escalation": _escalation(model), "rotations": {r.id: _rotation(model, r) for r in model.rotations},
+            "dashboards": _dashboards(model)}
 
 
 def _canon(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(", ", ": "), default=str)
 
 
-def _routing(am: dict | None) -> dict:
-    if am is None:
-        return {}
+def _routing(am: dict) -> dict:
     routes: dict[str, str] = {}
 
     def walk(node, path):
@@ -134,16 +133,11 @@ def _rotation(model, r) -> dict:
             "tiers": {t.id: ", ".join(names.get(m, m) for m in r.member_order(t.id)) for t in r.tiers}}
 
 
-def _dashboards(model, files: dict[str, str]) -> dict:
-    found = {}
-    for path in sorted(p for p in files if p.startswith("grafana/") and p.endswith(".json")):
-        try:
-            doc = json.loads(files[path])
-        except ValueError:
-            continue
-        if isinstance(doc, dict) and "uid" in doc and "panels" in doc:
-            found[doc["uid"]] = doc.get("title", "")
-    return found or {model.dashboard_uid(d.id): d.title for d in model.dashboards}
+def _dashboards(model) -> dict:
+    """uid -> title of every dashboard the Grafana target writes."""
+    from .grafana.dashboards import all_dashboards
+
+    return {d.uid: f"{d.folder}/{d.title}" for d in all_dashboards(model)}
 
 
 # --- comparing -------------------------------------------------------------------
@@ -216,10 +210,9 @@ def _person(model, pid):
     return p.name if p else pid
 
 
-def compare(base: tuple, head: tuple, since: dt.datetime, weeks: int = 12) -> dict:
-    """base/head: (model, files). The semantic differences, section by section."""
-    (bm, bf), (hm, hf) = base, head
-    a, b = snapshot(bm, bf), snapshot(hm, hf)
+def compare(bm, hm, since: dt.datetime, weeks: int = 12) -> dict:
+    """The semantic differences between the models `bm` (base) and `hm` (head), section by section."""
+    a, b = snapshot(bm), snapshot(hm)
     return {
         "alerts": _alert_changes(a["alerts"], b["alerts"]),
         "slos": _keyed(a["slos"], b["slos"]),

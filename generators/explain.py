@@ -3,7 +3,7 @@
 NAME is an alertname (`CoordinatorApiErrorRate`, `CoordinatorApiAvailabilityErrorBudgetBurn`),
 an SLO name (`CoordinatorApiAvailability`) or `<service>/<slo id>`; case does not matter.
 It prints the spec position (file:line), every rule's full PromQL, `for` and severity,
-the Alertmanager receivers the alert reaches (read from the generated configuration)
+the Alertmanager receivers the alert reaches (the Alertmanager target's routing table)
 and the PagerDuty escalation path with the delay of each level. For SLOs it prints the
 burn-rate tiers with the SRE workbook arithmetic: the error ratio each tier fires at,
 the share of the budget spent when it fires (factor x long window / period) and how
@@ -34,7 +34,7 @@ def _rule(ctx: Context, r: F.Rule) -> dict:
     return {
         "severity": r.severity, "severity_name": routing["severity"]["name"],
         "respond_within": routing["severity"]["response"], "burn": r.label("burn"),
-        "expr": r.expr, "for": r.for_, "labels": dict(r.labels),
+        "condition": r.condition, "expr": r.expr, "for": r.for_, "labels": dict(r.labels),
         "receivers": routing["receivers"], "muted_during": routing["muted"],
         "pagerduty_service": routing["pagerduty"],
         "escalation": {"policy": policy.id, "delay": str(policy.delay), "loops": policy.num_loops,
@@ -68,9 +68,9 @@ def _alert(ctx: Context, d: F.AlertDoc) -> dict:
     }
 
 
-def explain(model, files: dict[str, str], name: str) -> dict:
+def explain(model, name: str) -> dict:
     """The facts about alert or SLO `name` (raises UnknownName with suggestions)."""
-    ctx = Context(model, files)
+    ctx = Context(model)
     slo = _slo(model, name)
     alerts = [d for d in ctx.alerts if d.name.lower() == name.lower()]
     if slo is None and alerts and alerts[0].slo is not None:
@@ -81,8 +81,11 @@ def explain(model, files: dict[str, str], name: str) -> dict:
         known = sorted({d.name for d in ctx.alerts} | {o.name for o in model.slos})
         close = [k for k in known if name.lower()[:8] in k.lower()] or known[:10]
         raise UnknownName(f"no alert or SLO named {name!r}; did you mean: {', '.join(close)}")
-    return {"name": name, "slo": _slo_facts(slo) if slo is not None else None,
-            "alerts": [_alert(ctx, d) for d in alerts], "generated_rules": ctx.generated}
+    facts = {"name": name, "slo": _slo_facts(slo) if slo is not None else None,
+             "alerts": [_alert(ctx, d) for d in alerts]}
+    for tier in facts["slo"]["tiers"] if facts["slo"] else []:
+        tier["for"] = next((r["for"] for a in facts["alerts"] for r in a["rules"] if r["burn"] == tier["alert"]), "")
+    return facts
 
 
 def render_text(facts: dict) -> str:
@@ -98,7 +101,8 @@ def render_text(facts: dict) -> str:
         for t in o["tiers"]:
             out.append(f"    {t['name']:<12} {t['severity']:<3} {t['factor']}x over {t['long']}/{t['short']}: "
                        f"error ratio > {t['error_ratio']}; fires after {t['budget_consumed']} of the "
-                       f"{o['window']} budget is spent; a total outage trips it after {t['outage_detected_after']}")
+                       f"{o['window']} budget is spent; a total outage trips it after {t['outage_detected_after']}"
+                       + (f" (then `for` {t['for']})" if t["for"] else ""))
         if o["threshold_seconds"] and not o["tiers"]:
             out.append(f"  fires when the {o['window']} average exceeds {o['threshold_seconds']}s")
         out.append("")
@@ -112,7 +116,8 @@ def render_text(facts: dict) -> str:
                        f"{r['respond_within'] or '-'}:")
             if r["expr"]:
                 out += ["    " + line for line in r["expr"].splitlines()]
-            out.append(f"    receivers: {', '.join(r['receivers']) or 'n/a (no Alertmanager config generated)'}"
+            out.append(f"    condition: {r['condition']}")
+            out.append(f"    receivers: {', '.join(r['receivers']) or 'none'}"
                        + (f"; muted during {', '.join(r['muted_during'])}" if r["muted_during"] else ""))
             esc = r["escalation"]
             if esc:

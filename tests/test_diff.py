@@ -23,8 +23,7 @@ def _side(tmp_path: Path, name: str, text: str):
     folder = tmp_path / name
     folder.mkdir()
     (folder / "aitbc.yaml").write_text(text, encoding="utf-8")
-    c = compile_spec(folder)
-    return c.model, {f.path: f.content for f in c.files}
+    return compile_spec(folder).model
 
 
 def _edit(old: str, new: str) -> str:

@@ -139,6 +139,15 @@ def test_coverage_maps_playbook_sections_to_spec_and_files(files):
     assert any(line.startswith("| Maintenance windows |") and "alertmanager/" in line for line in text.splitlines())
 
 
+def test_coverage_names_only_files_that_are_generated(files):
+    rows = [line for line in files["docs/coverage.md"].splitlines() if line.startswith("| ") and "`" in line]
+    named = {n for row in rows for n in re.findall(r"`([^`]+)`", row.rstrip(" |").rsplit(" | ", 1)[1])}
+    assert len(named) >= 8
+    for name in named:
+        pattern = re.escape(name).replace(re.escape("<service>"), "[a-z0-9-]+")
+        assert any(re.match(pattern + ("" if name.endswith("/") else "$"), p) for p in files), name
+
+
 def test_docs_are_deterministic_across_hash_seeds(files):
     script = ("import hashlib, os; from pathlib import Path; from generators.compiler import compile_spec;"
               "c = compile_spec(Path('spec'));"

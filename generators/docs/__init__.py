@@ -14,8 +14,9 @@
 
 Templates (`generators/templates/docs/*.md.j2`) run in a Jinja2 SandboxedEnvironment
 with StrictUndefined and only receive plain dicts, lists and strings. Alert rules and
-routing are read from the Prometheus and Alertmanager targets' generated files, so
-the pages say exactly what was generated.
+routing come from the Prometheus and Alertmanager targets' pure functions, so
+the pages say exactly what was generated: the Prometheus target's `alert_inventory`
+and the Alertmanager target's `routing_table` and receivers.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from ..emit import OutputFile
 from . import handbook, pages
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "docs"
-SIBLINGS = ("prometheus", "alertmanager", "pagerduty", "grafana")
 
 
 def cell(value) -> str:
@@ -49,18 +49,6 @@ def environment() -> SandboxedEnvironment:
     return env
 
 
-def sibling_files(model) -> dict[str, str]:
-    """The other targets' generated files (path -> text); they are pure, so calling them is too."""
-    import importlib
-
-    files: dict[str, str] = {}
-    for name in SIBLINGS:
-        module = importlib.import_module(f"{__package__.rpartition('.')[0]}.{name}")
-        for f in module.generate(model):
-            files[f.path] = f.content
-    return files
-
-
 def render(env: SandboxedEnvironment, template: str, context: dict) -> str:
     text = env.get_template(template).render(**context)
     lines = [line.rstrip() for line in text.split("\n")]
@@ -73,14 +61,12 @@ def render(env: SandboxedEnvironment, template: str, context: dict) -> str:
     return "\n".join(out).strip("\n") + "\n"
 
 
-def generate(model, files: dict[str, str] | None = None) -> list[OutputFile]:
-    files = sibling_files(model) if files is None else files
+def generate(model) -> list[OutputFile]:
     env = environment()
-    ctx = pages.Context(model, files)
+    ctx = pages.Context(model)
     out = [OutputFile(f"docs/runbooks/{page['id']}.md", render(env, "runbook.md.j2", page))
            for page in ctx.runbook_pages()]
     out.append(OutputFile("docs/oncall-handbook.md", render(env, "oncall-handbook.md.j2", handbook.handbook(ctx))))
     out.append(OutputFile("docs/alerts.md", render(env, "alerts.md.j2", ctx.catalogue())))
-    paths = sorted(set(files) | {f.path for f in out} | {"docs/alerts.md", "docs/coverage.md"})
-    out.append(OutputFile("docs/coverage.md", render(env, "coverage.md.j2", handbook.coverage(ctx, paths))))
+    out.append(OutputFile("docs/coverage.md", render(env, "coverage.md.j2", handbook.coverage(ctx))))
     return sorted(out, key=lambda f: f.path)

@@ -1,25 +1,18 @@
 """Facts about the compiled monitoring, shared by the documents, `montool explain` and `montool diff`.
 
-Everything here is pure: it reads the model and the generated files (path -> text)
-and never the clock. Alert rules are read from the Prometheus target's rule files,
-routing from the Alertmanager target's configuration, so what the documents say is
-exactly what was generated. When a target produced nothing (a spec without it, or a
-target not written yet) the alert list falls back to the naming contract every
-target follows (common alertnames and labels, see `contract_rules`).
+Everything here is pure: it reads the model and the other targets' pure functions,
+never files or the clock. Alert rules come from the Prometheus target's
+`alert_inventory(model)`, routing from the Alertmanager target's `routing_table(model)`
+(the cases amtool verifies) and its receivers and configuration, so what the documents
+say is exactly what was generated.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-
-import yaml
 
 from ..emit import fmt_number
 from ..spec.values import Duration
-
-RULE_FILE = re.compile(r"^prometheus/rules/[^/]+\.ya?ml$")
-AM_FILE = re.compile(r"^alertmanager/[^/]+\.ya?ml$")
 
 
 @dataclass(frozen=True)
@@ -27,10 +20,13 @@ class Rule:
     """One Prometheus alerting rule (an alertname may have one per severity)."""
 
     name: str
-    expr: str | None               # None only for contract fallbacks without PromQL
+    kind: str                      # threshold | burn | average | absent | watchdog
+    expr: str
     for_: str
     labels: tuple[tuple[str, str], ...]
-    annotations: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...]
+    condition: str                 # in words
+    source: str                    # file:line:column of the spec node, or ""
 
     def label(self, key: str, default: str = "") -> str:
         return dict(self.labels).get(key, default)
@@ -47,59 +43,14 @@ class Rule:
         return self.label("service")
 
 
-# --- alert rules --------------------------------------------------------------------
+def alert_rules(model) -> list[Rule]:
+    """Every alerting rule the Prometheus target generates, in rule file order."""
+    from ..prometheus.inventory import alert_inventory
 
-def generated_rules(files: dict[str, str]) -> list[Rule]:
-    """The alerting rules of the Prometheus rule files in `files` (in file order)."""
-    out = []
-    for path in sorted(p for p in files if RULE_FILE.match(p)):
-        doc = yaml.safe_load(files[path]) or {}
-        for group in doc.get("groups") or []:
-            for r in group.get("rules") or []:
-                if "alert" not in r:
-                    continue
-                out.append(Rule(
-                    r["alert"], str(r.get("expr", "")).strip(), str(r.get("for", "0s")),
-                    tuple(sorted((str(k), str(v)) for k, v in (r.get("labels") or {}).items())),
-                    tuple(sorted((str(k), str(v)) for k, v in (r.get("annotations") or {}).items()))))
-    return out
-
-
-def contract_rules(model) -> list[Rule]:
-    """The alert rules every target agrees on, derived from the model alone."""
-    org = tuple(model.organization.labels)
-    out = []
-
-    def rule(name, expr, for_, service, team, severity, signal, **extra):
-        labels = dict(org, severity=severity, service=service, team=team, signal=signal, **extra)
-        notes = {"runbook_url": model.runbook_url(service, name)}
-        if model.service(service):
-            notes["dashboard_url"] = model.dashboard_url(model.service_dashboard_uid(service))
-        out.append(Rule(name, expr, str(for_), tuple(sorted(labels.items())), tuple(sorted(notes.items()))))
-
-    for svc in model.services:
-        for a in svc.alerts:
-            for lv in a.levels:
-                rule(a.name, a.expr(lv), a.for_, svc.id, svc.team, lv.severity, a.signal)
-        for slo in svc.slos:
-            if slo.type == "average":
-                rule(f"{slo.name}ObjectiveBreached", None, "5m", svc.id, svc.team, slo.tiers[0].severity
-                     if slo.tiers else "P1", "slo_average", slo=slo.id)
-            for burn in ("page", "ticket"):
-                tiers = [t for t in slo.tiers if t.alert == burn]
-                if tiers:
-                    rule(f"{slo.name}ErrorBudgetBurn", None, "2m", svc.id, svc.team, tiers[0].severity,
-                         "error_budget_burn", slo=slo.id, burn=burn)
-        rule(f"{svc.camel}MetricsAbsent", None, "10m", svc.id, svc.team, "P1", "absent")
-    rule("Watchdog", "vector(1)", "0s", "prometheus", model.organization.team, model.severities[-1].id
-         if model.severities else "none", "watchdog")
-    return out
-
-
-def alert_rules(model, files: dict[str, str]) -> tuple[list[Rule], bool]:
-    """(rules, generated): the generated rules, or the contract's when none were generated."""
-    rules = generated_rules(files)
-    return (rules, True) if rules else (contract_rules(model), False)
+    return [Rule(i["name"], i["kind"], i["expr"], i["for"] or "0s", tuple(sorted(i["labels"].items())),
+                 tuple(sorted((k, i[k]) for k in ("summary", "runbook_url", "dashboard_url") if i[k])),
+                 i["condition"], i["source"])
+            for i in alert_inventory(model)]
 
 
 @dataclass
@@ -108,16 +59,12 @@ class AlertDoc:
 
     name: str
     service: str
-    kind: str                      # threshold | burn | average | absent | watchdog | other
+    kind: str
     rules: list[Rule]
     alert: object = None           # model Alert
     slo: object = None             # model SLO
     runbook: object = None         # model Runbook
     pos: object = None             # spec Position
-
-    @property
-    def severities(self) -> list[str]:
-        return [r.severity for r in self.rules]
 
     @property
     def runbook_url(self) -> str:
@@ -131,15 +78,15 @@ def alert_docs(model, rules: list[Rule]) -> list[AlertDoc]:
     for r in rules:
         key = (r.service, r.name)
         if key not in by_name:
-            by_name[key] = _link(model, AlertDoc(r.name, r.service, "other", []), r)
+            by_name[key] = _link(model, AlertDoc(r.name, r.service, r.kind, []), r)
         by_name[key].rules.append(r)
     order = {s.id: i for i, s in enumerate(model.services)}
     docs = list(by_name.values())
     for d in docs:
         d.rules.sort(key=lambda r: (rank.get(r.severity, 99), r.label("burn")))
-    kind_order = ("threshold", "burn", "average", "absent", "other", "watchdog")
-    return sorted(docs, key=lambda d: (order.get(d.service, len(order)), kind_order.index(d.kind),
-                                       _spec_index(model, d), d.name))
+    kinds = ("threshold", "burn", "average", "absent", "watchdog")
+    return sorted(docs, key=lambda d: (order.get(d.service, len(order)), kinds.index(d.kind) if d.kind in kinds
+                                       else len(kinds), _spec_index(model, d), d.name))
 
 
 def _spec_index(model, d: AlertDoc) -> int:
@@ -151,22 +98,16 @@ def _spec_index(model, d: AlertDoc) -> int:
 
 def _link(model, d: AlertDoc, r: Rule) -> AlertDoc:
     svc = model.service(d.service)
-    signal = r.label("signal")
-    if signal == "watchdog" or d.name == "Watchdog":
-        d.kind = "watchdog"
-        return d
     if svc is None:
         return d
-    if signal in ("error_budget_burn", "slo_average") or r.label("slo"):
-        d.slo = next((o for o in svc.slos if o.id == r.label("slo") or d.name.startswith(o.name)), None)
-        d.kind = "average" if signal == "slo_average" else "burn"
+    d.pos = svc.pos
+    if d.kind in ("burn", "average"):
+        d.slo = next((o for o in svc.slos if o.id == r.label("slo")), None)
         d.pos = d.slo.pos if d.slo else svc.pos
-    elif signal == "absent":
-        d.kind, d.pos = "absent", svc.pos
-    else:
+    elif d.kind == "threshold":
         d.alert = next((a for a in svc.alerts if a.name == d.name), None)
         if d.alert is not None:
-            d.kind, d.pos = "threshold", d.alert.pos
+            d.pos = d.alert.pos
             d.runbook = next((rb for rb in svc.runbooks if rb.id == d.alert.runbook), None)
     return d
 
@@ -243,85 +184,44 @@ def target_name(model, target) -> str:
     return person.name if person else target.id
 
 
-# --- Alertmanager routing -----------------------------------------------------------
+# --- Alertmanager routing ----------------------------------------------------------
 
-_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
+class Routing:
+    """Receivers and mutes of an alert, from the Alertmanager target's routing table
+    (one case per severity x service, plus the Watchdog; amtool verifies each)."""
 
+    def __init__(self, model):
+        from ..alertmanager import config, plan, routing_table
 
-def am_config(files: dict[str, str]) -> dict | None:
-    """The Alertmanager configuration among the generated files (the one with a route)."""
-    for path in sorted(p for p in files if AM_FILE.match(p)):
-        doc = yaml.safe_load(files[path])
-        if isinstance(doc, dict) and "route" in doc and "receivers" in doc:
-            return doc
-    return None
+        self.model, self.plan = model, plan
+        self.table = {(labels.get("severity"), labels.get("service")): receivers
+                      for labels, receivers in routing_table(model)}
+        self.receivers = {r["name"]: r for r in config.receivers(model)}
 
+    def receivers_for(self, rule: Rule) -> list[str]:
+        return list(self.table.get((rule.severity, rule.service), []))
 
-def _matchers(route: dict) -> list[tuple[str, str, str]]:
-    out = []
-    for text in route.get("matchers") or []:
-        m = _MATCHER.match(str(text))
-        if not m:
-            continue
-        value = m.group(3)
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1].encode().decode("unicode_escape")
-        out.append((m.group(1), m.group(2), value))
-    out += [(k, "=", str(v)) for k, v in (route.get("match") or {}).items()]
-    out += [(k, "=~", str(v)) for k, v in (route.get("match_re") or {}).items()]
-    return out
+    def mutes_for(self, rule: Rule) -> list[str]:
+        if rule.kind == "watchdog":
+            return []                  # the Watchdog is never muted
+        return self.plan.mutes_for(self.model, rule.severity, rule.service)
 
-
-def matches(route: dict, labels: dict[str, str]) -> bool:
-    for name, op, value in _matchers(route):
-        have = labels.get(name, "")
-        ok = {"=": have == value, "!=": have != value,
-              "=~": re.fullmatch(value, have) is not None, "!~": re.fullmatch(value, have) is None}[op]
-        if not ok:
-            return False
-    return True
+    def describe(self, name: str) -> str:
+        """`slack` -> "slack (Slack #on-call-aitbc)"."""
+        rcv = self.receivers.get(name)
+        if rcv is None:
+            return name
+        kinds = []
+        for key, label in (("pagerduty_configs", "PagerDuty"), ("slack_configs", "Slack"),
+                           ("email_configs", "email"), ("webhook_configs", "webhook")):
+            for c in rcv.get(key) or []:
+                where = c.get("channel") or c.get("to") or c.get("url") or ""
+                kinds.append(f"{label} {where}".strip())
+        return f"{name} ({', '.join(kinds)})" if kinds else f"{name} (no notifications)"
 
 
-@dataclass(frozen=True)
-class RouteMatch:
-    receiver: str
-    matchers: tuple[str, ...]      # of every route on the way down, root excluded
-    mute_time_intervals: tuple[str, ...] = ()
-    active_time_intervals: tuple[str, ...] = ()
-    group_by: tuple[str, ...] = field(default=())
+def am_config(model) -> dict:
+    """The Alertmanager configuration the target writes, as a dict."""
+    from ..alertmanager import config
 
-
-def route(config: dict, labels: dict[str, str]) -> list[RouteMatch]:
-    """The routes an alert with `labels` ends on, as Alertmanager walks the tree."""
-    root = config["route"]
-    return _walk(root, labels, root.get("receiver", ""), (), tuple(root.get("group_by") or ()))
-
-
-def _walk(node, labels, receiver, path, group_by) -> list[RouteMatch]:
-    found = []
-    for child in node.get("routes") or []:
-        if not matches(child, labels):
-            continue
-        rcv = child.get("receiver", receiver)
-        gb = tuple(child.get("group_by") or group_by)
-        here = path + tuple(child.get("matchers") or ()) + tuple(f"{k}={v}" for k, v in (child.get("match") or {}).items())
-        below = _walk(child, labels, rcv, here, gb)
-        found += below or [RouteMatch(rcv, here, tuple(child.get("mute_time_intervals") or ()),
-                                      tuple(child.get("active_time_intervals") or ()), gb)]
-        if not child.get("continue", False):
-            break
-    return found
-
-
-def describe_receiver(config: dict | None, name: str) -> str:
-    """`pagerduty-coordinator-api-p0` -> "pagerduty-coordinator-api-p0 (PagerDuty)"."""
-    rcv = next((r for r in (config or {}).get("receivers") or [] if r.get("name") == name), None)
-    if rcv is None:
-        return name
-    kinds = []
-    for key, label in (("pagerduty_configs", "PagerDuty"), ("slack_configs", "Slack"), ("email_configs", "email"),
-                       ("webhook_configs", "webhook"), ("opsgenie_configs", "Opsgenie")):
-        for c in rcv.get(key) or []:
-            where = c.get("channel") or c.get("to") or c.get("url") or ""
-            kinds.append(f"{label} {where}".strip())
-    return f"{name} ({', '.join(kinds)})" if kinds else f"{name} (no notifications)"
+    return config.config(model, ["templates/*.tmpl"])

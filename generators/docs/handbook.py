@@ -1,8 +1,6 @@
 """Contexts of the on-call handbook and the coverage document."""
 from __future__ import annotations
 
-import re
-
 from . import facts as F
 from .pages import PROCESS_TITLES, ROTATION_WEEKS, Context, where
 
@@ -102,39 +100,42 @@ def _first(items) -> str:
     return where(items[0].pos) if items else ""
 
 
-PD_TF = r"^pagerduty/[^/]+\.tf\.json$"
-HANDBOOK = r"^docs/oncall-handbook\.md$"
+# Where the targets write what (the output tree of the targets' contract).
+RUNBOOKS = "docs/runbooks/<service>.md"
+HANDBOOK = "docs/oncall-handbook.md"
+PD = "pagerduty/pagerduty.tf.json"
+SCHEDULES = "pagerduty/api/schedules/"
+AM = "alertmanager/alertmanager.yml"
+RULES = "prometheus/rules/<service>.rules.yml"
 
 
-def coverage(ctx: Context, paths: list[str]) -> dict:
+def coverage(ctx: Context) -> dict:
     """Playbook section -> spec key (file:line of its first node) -> generated files carrying it."""
     m = ctx.model
     procs = dict(m.process)
+    rb = [r for s in m.services for r in s.runbooks]
     rows = [
-        ("Service overview", "services", _first(m.services), r"^docs/runbooks/"),
-        ("Critical metrics", "organization.targets", "", HANDBOOK),
-        ("On-call rotation", "rotations", _first(m.rotations), PD_TF + r"|^pagerduty/api/schedules/|" + HANDBOOK),
-        ("Handoff procedures", "rotations.*.handoff_procedure", _first(m.rotations), HANDBOOK),
+        ("Service overview", "services", _first(m.services), [RUNBOOKS, "grafana/dashboards/"]),
+        ("Critical metrics", "organization.targets", "", [HANDBOOK]),
+        ("On-call rotation", "rotations", _first(m.rotations), [PD, SCHEDULES, HANDBOOK]),
+        ("Handoff procedures", "rotations.*.handoff_procedure", _first(m.rotations), [HANDBOOK]),
         ("Contact information", "organization.contacts, people, rotations.*.tiers", _first(m.people),
-         PD_TF + r"|^pagerduty/api/schedules/|" + HANDBOOK),
+         [PD, SCHEDULES, HANDBOOK]),
         ("Alert severity levels", "severities", _first(m.severities),
-         r"^alertmanager/alertmanager\.yml$|^pagerduty/api/services/|" + PD_TF + "|" + HANDBOOK),
-        ("Escalation policy", "escalation", _first(m.escalation),
-         PD_TF + r"|^pagerduty/api/escalation_policies/|" + HANDBOOK),
-        ("Alert channels", "channels", _first(m.channels), r"^alertmanager/|" + HANDBOOK),
-        ("Incident classification", "incident_levels", _first(m.incident_levels), HANDBOOK),
-        ("Incident response process", "process.incident_response", "", HANDBOOK),
-        ("Service-specific runbooks", "services.*.runbooks", _first(rb for s in m.services for rb in s.runbooks),
-         r"^docs/runbooks/"),
-        ("Monitoring dashboards", "dashboards, services.*.panels", _first(m.dashboards), r"^grafana/"),
+         [RULES, AM, PD, "pagerduty/api/services/", HANDBOOK]),
+        ("Escalation policy", "escalation", _first(m.escalation), [PD, "pagerduty/api/escalation_policies/", HANDBOOK]),
+        ("Alert channels", "channels", _first(m.channels), [AM, HANDBOOK]),
+        ("Incident classification", "incident_levels", _first(m.incident_levels), [HANDBOOK]),
+        ("Incident response process", "process.incident_response", "", [HANDBOOK]),
+        ("Service-specific runbooks", "services.*.runbooks", _first(rb), [RUNBOOKS]),
+        ("Monitoring dashboards", "dashboards, services.*.panels", _first(m.dashboards), ["grafana/dashboards/"]),
         ("Alert rules", "alert_rules, services.*.alerts", _first(m.alerts),
-         r"^prometheus/|^alertmanager/|^docs/alerts\.md$"),
-        ("SLOs & SLIs", "services.*.slos, slo_defaults", _first(m.slos), r"^prometheus/|^grafana/"),
-        ("Post-incident process", "process.post_incident", "", HANDBOOK),
-        ("Maintenance windows", "maintenance_windows", _first(m.maintenance_windows),
-         r"^alertmanager/|" + HANDBOOK),
-        ("Emergency procedures", "process.emergency", "", HANDBOOK),
-        ("Training & onboarding", "process.onboarding", "", HANDBOOK),
+         [RULES, "prometheus/tests/", AM, "alertmanager/tests/routes.yml", "docs/alerts.md"]),
+        ("SLOs & SLIs", "services.*.slos, slo_defaults", _first(m.slos), [RULES, "grafana/dashboards/", RUNBOOKS]),
+        ("Post-incident process", "process.post_incident", "", [HANDBOOK]),
+        ("Maintenance windows", "maintenance_windows", _first(m.maintenance_windows), [AM, HANDBOOK]),
+        ("Emergency procedures", "process.emergency", "", [HANDBOOK]),
+        ("Training & onboarding", "process.onboarding", "", [HANDBOOK]),
     ]
     present = {
         "organization.targets": bool(m.organization.targets), "process.incident_response": "incident_response" in procs,
@@ -142,20 +143,8 @@ def coverage(ctx: Context, paths: list[str]) -> dict:
         "process.onboarding": "onboarding" in procs,
     }
     out = []
-    for title, key, source, pattern in rows:
-        found = [p for p in paths if re.search(pattern, p)]
-        encoded = present.get(key, True) if not source else True
-        out.append({"section": title, "spec": key, "source": source if encoded else "not in this spec",
-                    "files": _summarise(found)})
+    for title, key, source, files in rows:
+        encoded = bool(source) or present.get(key, False)
+        out.append({"section": title, "spec": key, "source": source or ("" if encoded else "not in this spec"),
+                    "files": ", ".join(f"`{f}`" for f in files) if encoded else "-"})
     return {"header": ctx.header, "rows": out}
-
-
-def _summarise(paths: list[str]) -> str:
-    """Files grouped by folder: `prometheus/rules/ (8 files)`, single files by name."""
-    groups: dict[str, list[str]] = {}
-    for p in paths:
-        groups.setdefault(p.rsplit("/", 1)[0] + "/" if "/" in p else "", []).append(p)
-    parts = []
-    for folder, items in sorted(groups.items()):
-        parts += items if len(items) <= 2 else [f"{folder} ({len(items)} files)"]
-    return ", ".join(f"`{p}`" for p in parts) or "(nothing generated)"

@@ -1,11 +1,8 @@
 """The template contexts of the documents: plain dicts, lists and strings built from the model
-and the generated files (templates never see model objects)."""
+and the other targets' pure functions (templates never see model objects)."""
 from __future__ import annotations
 
-import re
-
 from ..emit import fmt_number, generated_header
-from ..spec import kinds as K
 from . import facts as F
 
 ROTATION_WEEKS = 12
@@ -21,22 +18,12 @@ def where(pos) -> str:
     return f"{pos.file}:{pos.line}" if pos is not None else ""
 
 
-def threshold_text(value, unit: str) -> str:
-    if unit == K.RATIO:
-        return F.pct(value)
-    if unit == K.SECONDS:
-        return f"{fmt_number(value)}s"
-    if unit == K.PER_SECOND:
-        return f"{fmt_number(value)}/s"
-    return fmt_number(value)
-
-
 class Context:
-    def __init__(self, model, files: dict[str, str]):
+    def __init__(self, model):
         self.model = model
-        self.rules, self.generated = F.alert_rules(model, files)
+        self.rules = F.alert_rules(model)
         self.alerts = F.alert_docs(model, self.rules)
-        self.am = F.am_config(files)
+        self.routes = F.Routing(model)
         self.header = generated_header(model.source).lstrip("# ")
 
     # --- shared pieces ------------------------------------------------------------
@@ -54,18 +41,14 @@ class Context:
 
     def routing(self, rule: F.Rule) -> dict:
         sev = self.severity(rule.severity)
-        labels = dict(rule.labels, alertname=rule.name)
-        receivers, muted = [], []
-        if self.am is not None:
-            for m in F.route(self.am, labels):
-                receivers.append(F.describe_receiver(self.am, m.receiver))
-                muted += m.mute_time_intervals
+        receivers = [self.routes.describe(r) for r in self.routes.receivers_for(rule)]
+        muted = self.routes.mutes_for(rule)
         pd = self.model.pagerduty_service(rule.service, rule.severity)
         policy, steps = F.escalation_path(self.model, rule.severity)
         return {
             "severity": sev,
             "receivers": receivers,
-            "muted": sorted(set(muted)),
+            "muted": muted,
             "pagerduty": pd.id if pd else "",
             "escalation": " → ".join(f"{s.name} (+{s.after})" if s.after.ms else s.name for s in steps) if policy else "",
         }
@@ -73,8 +56,8 @@ class Context:
     def alert_context(self, d: F.AlertDoc) -> dict:
         m = self.model
         svc = m.service(d.service)
-        rules = [{"severity": self.severity(r.severity), "expr": r.expr or "", "for": r.for_,
-                  "burn": r.label("burn"), "routing": self.routing(r)} for r in d.rules]
+        rules = [{"severity": self.severity(r.severity), "expr": r.expr, "for": r.for_, "burn": r.label("burn"),
+                  "condition": r.condition, "routing": self.routing(r)} for r in d.rules]
         first = d.rules[0]
         summary = first.annotation("summary") or (d.alert.summary if d.alert else "")
         symptoms, steps, runbook = self.symptoms_steps(d, summary)
@@ -86,25 +69,8 @@ class Context:
             "summary": summary, "source": where(d.pos), "symptoms": symptoms, "steps": steps,
             "runbook": runbook, "dashboard": dash, "rules": rules, "slo": slo,
             "runbook_url": first.annotation("runbook_url") or m.runbook_url(d.service, d.name),
-            "condition": self.condition(d),
+            "condition": "; ".join(f"{r.severity}: {r.condition}" for r in d.rules),
         }
-
-    def condition(self, d: F.AlertDoc) -> str:
-        a = d.alert
-        if a is not None:
-            levels = ", ".join(f"{lv.severity} {a.op} {threshold_text(lv.threshold, a.unit)}" for lv in a.levels)
-            also = "".join(f" and {c.signal} {c.op} {threshold_text(c.threshold, c.unit)}" for c in a.also)
-            return f"{a.signal} over {a.window}: {levels}{also}"
-        if d.kind == "burn" and d.slo is not None:
-            burns = [b for b in F.burn_facts(d.slo)]
-            return "; ".join(f"{b.severity} {b.factor}x over {b.long}/{b.short}" for b in burns)
-        if d.kind == "average" and d.slo is not None:
-            return f"average over {d.slo.window} > {fmt_number(d.slo.threshold)}s"
-        if d.kind == "absent":
-            return "no series of the service's metrics"
-        if d.kind == "watchdog":
-            return "always firing"
-        return ""
 
     def symptoms_steps(self, d: F.AlertDoc, summary: str) -> tuple[list[str], list[str], dict | None]:
         m = self.model
@@ -181,11 +147,6 @@ class Context:
             ctx = self.alert_context(d)
             for r in ctx["rules"]:
                 rows.append({"name": d.name, "service": d.service, "severity": r["severity"]["id"],
-                             "expr": r["expr"] or ctx["condition"], "for": r["for"],
+                             "condition": r["condition"], "expr": r["expr"], "for": r["for"],
                              "runbook": f"runbooks/{d.service}.md#{d.name.lower()}"})
-        return {"header": self.header, "rows": rows, "generated": self.generated,
-                "count": len(self.alerts)}
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        return {"header": self.header, "rows": rows, "count": len(self.alerts)}

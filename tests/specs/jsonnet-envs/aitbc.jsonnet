@@ -55,6 +55,8 @@ local settings = {
   channels: {
     pagerduty: { type: 'pagerduty' },
     slack: { type: 'slack', channel: settings.slackChannel },
+    // The Watchdog's heartbeat: each environment has its own dead man's switch.
+    'deadmans-switch': { type: 'webhook', url: 'http://watchdog-receiver.monitoring.svc:8080/' + env },
   },
   slo_defaults: { page_severity: 'P1', ticket_severity: 'P2' },
   alert_rules: {
