@@ -1,0 +1,107 @@
+"""Validation of the staged Prometheus output with the real promtool.
+
+`promtool check rules` (with `--lint=all --lint-fatal` when this promtool has
+them) on every rule file, then `promtool test rules` on every generated test
+file. Each failure becomes a Problem at the spec node behind it: the alert (by
+alertname), the SLO (by the `slo` label of a recorded series), else the service
+of the file; the message is promtool's own.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from .. import tools
+from ..spec.problems import Problem
+
+_ALERT = re.compile(r"alertname: (\w+)")
+_SLO = re.compile(r'slo="([^"]+)"')
+_RULE_NAME = re.compile(r'rule \d+, "([^"]+)"')
+
+
+@cache
+def lint_flags() -> tuple[str, ...]:
+    help_text = tools.run(["promtool", "check", "rules", "--help"], timeout=30)
+    text = help_text.stdout + help_text.stderr
+    return ("--lint=all", "--lint-fatal") if "--lint-fatal" in text and "--lint=" in text else ()
+
+
+def _positions(model):
+    from . import service_alerts
+
+    by_alert, by_slo, by_stem = {}, {}, {}
+    for svc in model.services:
+        by_stem[svc.id] = svc.pos
+        for slo in svc.slos:
+            by_slo[(svc.id, slo.id)] = slo.pos
+        slo_rules, alerts = service_alerts(model, svc)
+        for r in slo_rules + alerts:
+            by_alert.setdefault(r.name, r.pos or svc.pos)
+    return by_alert, by_slo, by_stem
+
+
+def _problem(model, stem: str, text: str, rule: str) -> Problem | None:
+    by_alert, by_slo, by_stem = _positions(model)
+    pos, path = None, f"prometheus/{stem}"
+    m = _ALERT.search(text) or _RULE_NAME.search(text)
+    if m and m.group(1) in by_alert:
+        pos, path = by_alert[m.group(1)], m.group(1)
+    elif (s := _SLO.search(text)) and (stem, s.group(1)) in by_slo:
+        pos, path = by_slo[(stem, s.group(1))], f"{stem} SLO {s.group(1)}"
+    pos = pos or by_stem.get(stem) or next((svc.pos for svc in model.services), None)
+    message = " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+    if pos is None:
+        return Problem(model.source, 1, 1, path, message, rule)
+    return Problem.at(pos, path, message, rule)
+
+
+def _stem(name: str) -> str:
+    return Path(name).name.split(".")[0]
+
+
+def _failures(output: str) -> list[tuple[str, str]]:
+    """(file stem, one failure's text) from `promtool test rules` output."""
+    out: list[list[str]] = []
+    stem, name, current, other = "", "", None, False
+    for line in output.splitlines():
+        head = re.match(r"Unit Testing:\s+(\S+)", line)
+        text = line.strip()
+        if head:
+            stem, name, current = _stem(head.group(1)), "", None
+        elif not text or text in ("FAILED:", "SUCCESS"):
+            continue
+        elif line.startswith("    name:"):
+            name = text
+        elif re.match(r"^ {4}(alertname|expr):", line):
+            current, other = [stem, f"{name} {text}".strip()], False
+            out.append(current)
+        elif current is not None and (line.startswith("     ") or other):
+            current[1] += "\n" + text
+        else:  # a message of its own, e.g. a file that does not load
+            current, other = [stem, text], True
+            out.append(current)
+    return [(s, t) for s, t in out]
+
+
+def validate(staged_root: Path, model) -> list[Problem]:
+    rules_dir, tests_dir = staged_root / "prometheus" / "rules", staged_root / "prometheus" / "tests"
+    rule_files = sorted(rules_dir.glob("*.yml")) if rules_dir.is_dir() else []
+    if not rule_files:
+        return []
+    problems = []
+    checked = tools.run(["promtool", "check", "rules", *lint_flags(), *rule_files])
+    if checked.returncode != 0:
+        text = checked.stdout + checked.stderr
+        failed = [f for f in rule_files if f"{f}" in text and "FAILED" in text] or rule_files
+        for f in failed:
+            lines = [ln for ln in text.splitlines() if str(f) in ln and not ln.startswith("Checking")]
+            problems.append(_problem(model, _stem(f.name), "\n".join(lines) or text, "promtool/check-rules"))
+        return [p for p in problems if p]
+    test_files = sorted(tests_dir.glob("*.test.yml")) if tests_dir.is_dir() else []
+    if test_files:
+        tested = tools.run(["promtool", "test", "rules", *[f.name for f in test_files]], cwd=tests_dir, timeout=300)
+        if tested.returncode != 0:
+            failures = _failures(tested.stdout + tested.stderr) or [("", tested.stdout + tested.stderr)]
+            problems += [_problem(model, stem, text, "promtool/test-rules") for stem, text in failures]
+    return [p for p in problems if p]

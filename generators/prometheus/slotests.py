@@ -1,0 +1,325 @@
+"""Generated promtool tests for SLO rules, with expected values from plain arithmetic.
+
+Per ratio SLO (availability, success rate, latency):
+
+- records: constant traffic (20 events/s, 1 in 512 bad); every recorded series
+  is expected at 1h with the value the SLO's definition gives. Rates are chosen
+  as multiples of 10 x 2^-k so that every recorded base-window rate is exact in
+  binary floating point: the period SLI's sums then do not depend on how
+  Prometheus adds, and promtool 2.42, which compares values exactly, agrees bit
+  for bit with the arithmetic here;
+- full outage: healthy traffic for the longest page window, then every event
+  bad: the page alert fires exactly when the workbook predicts (the long window's
+  error ratio passes factor x budget after factor x budget x long window, then
+  `for`), and not one evaluation earlier;
+- just under 1x budget: nothing fires; slow burn (between the highest ticket
+  factor and the lowest page factor): the ticket alert only;
+- low traffic: a full outage below `min_request_rate` events/s pages no one.
+
+Which rule fires when, and with what value, comes from `Simulation`: counters
+on the evaluation grid and the tier conditions written out in Python.
+Average SLOs get a firing, a quiet and a recording case.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..emit import fmt_number
+from ..spec.values import Duration, parse_matchers
+from .humanize import expand
+from .rules import AlertRule
+from .slo import base_window, burn_for, long_windows, ratio_windows, selector
+from .synth import CANDIDATES, _satisfies, selector_series, series_text
+from .testgen import Exact, ceil_to, expected_alert, plus
+
+RECORD_AT = Duration.parse("1h")
+TRAFFIC = 10                      # events per second in the alert cases
+
+
+def prom_rate(increase: Fraction, w: Duration) -> float:
+    """rate() of a counter sampled on the grid from 0: no extrapolation, so Prometheus
+    multiplies the increase by (1 / range seconds), in that order."""
+    return float(increase) * (1.0 / (w.ms / 1000))
+
+
+def kahan_sum(values) -> float:
+    """sum_over_time() as Prometheus adds: Kahan-Neumaier compensated summation."""
+    total = c = 0.0
+    for v in values:
+        t = total + v
+        c += (total - t) + v if abs(total) >= abs(v) else (v - t) + total
+        total = t
+    return total + c
+
+
+def _split(selector_text: str):
+    name, _, rest = selector_text.partition("{")
+    return name, parse_matchers(rest.rstrip("}")) if rest else ()
+
+
+def good_series(slo) -> str:
+    """A series of the SLI's total that is not an error (fails the first error-only matcher)."""
+    name, total = _split(slo.total_series)
+    _, errors = _split(slo.error_series)
+    extra = [m for m in errors if m not in total]
+    from .synth import concrete_labels
+
+    labels = concrete_labels(total + tuple(extra[1:]))
+    lname, op, pattern = extra[0]
+    labels[lname] = next(c for c in CANDIDATES if not _satisfies(op, pattern, c))
+    return series_text(name, labels)
+
+
+def counter_values(increments: list[tuple[Fraction, int]]) -> str:
+    """Promtool notation of a counter from 0 growing by `d` per step for `n` steps, segment by segment."""
+    parts, value = [], Fraction(0)
+    for i, (d, n) in enumerate(increments):
+        if i == 0:
+            parts.append(f"0+{fmt_number(float(d))}x{n}")
+        else:
+            parts.append(f"{fmt_number(float(value + d))}+{fmt_number(float(d))}x{n - 1}")
+        value += d * n
+    return " ".join(parts)
+
+
+@dataclass
+class Traffic:
+    """Per evaluation step: events and bad events (piecewise constant)."""
+
+    step: Duration
+    segments: list[tuple[Fraction, Fraction, int]]    # (events/step, bad/step, steps)
+
+    @property
+    def steps(self) -> int:
+        return sum(n for _, _, n in self.segments)
+
+    def counters(self) -> tuple[list[Fraction], list[Fraction]]:
+        total, bad = [Fraction(0)], [Fraction(0)]
+        for t, b, n in self.segments:
+            for _ in range(n):
+                total.append(total[-1] + t)
+                bad.append(bad[-1] + b)
+        return total, bad
+
+    def series(self, slo) -> dict[str, str]:
+        bad = counter_values([(b, n) for _, b, n in self.segments])
+        good = counter_values([(t - b, n) for t, b, n in self.segments])
+        total = counter_values([(t, n) for t, _, n in self.segments])
+        if slo.type == "latency":
+            return {selector_series(slo.total_series): total, selector_series(slo.good_series): good}
+        return {selector_series(slo.error_series): bad, good_series(slo): good}
+
+
+class Simulation:
+    """The burn-rate rules of one SLO, evaluated by hand on the evaluation grid."""
+
+    def __init__(self, slo, traffic: Traffic):
+        self.slo, self.t = slo, traffic
+        self.total, self.bad = traffic.counters()
+
+    def _inc(self, counter, k: int, w: Duration) -> Fraction:
+        return counter[k] - counter[max(0, k - int(w / self.t.step))]
+
+    def ratio(self, k: int, w: Duration):
+        total = self._inc(self.total, k, w)
+        return None if k < 1 or total == 0 else self._inc(self.bad, k, w) / total
+
+    def tier_holds(self, tier, k: int) -> Fraction | None:
+        budget = Fraction(self.slo.error_budget)
+        long, short = self.ratio(k, tier.long), self.ratio(k, tier.short)
+        rate = self._inc(self.total, k, tier.long) / Fraction(tier.long.ms, 1000)
+        if long is None or short is None or rate < Fraction(self.slo.min_request_rate):
+            return None
+        f = Fraction(tier.factor)
+        return long / budget if long / budget > f and short / budget > f else None
+
+    def value(self, tiers, k: int):
+        return next((v for v in (self.tier_holds(t, k) for t in tiers) if v is not None), None)
+
+    def firing(self, tiers, k: int):
+        """The alert's value if it fires at step k (condition held for `for`), else None."""
+        hold = int(burn_for(tiers) / self.t.step)
+        if k < hold or any(self.value(tiers, j) is None for j in range(k - hold, k + 1)):
+            return None
+        return self.value(tiers, k)
+
+
+def _tiers(slo, burn):
+    return [t for t in slo.tiers if t.alert == burn]
+
+
+def burn_case(model, slo, rules: dict[str, AlertRule], title: str, traffic: Traffic, checks: list[int]) -> dict:
+    sim = Simulation(slo, traffic)
+    tests = []
+    for k in checks:
+        exp = []
+        for burn in ("page", "ticket"):
+            v = sim.firing(_tiers(slo, burn), k) if burn in rules else None
+            if v is not None:
+                exp.append(expected_alert(rules[burn], float(v), {"service": slo.service, "slo": slo.id}))
+        tests.append({"eval_time": str(traffic.step * k), "alertname": f"{slo.name}ErrorBudgetBurn",
+                      "exp_alerts": exp})
+    return {"name": f"{slo.name} {title}", "interval": str(traffic.step),
+            "input_series": [{"series": s, "values": v} for s, v in sorted(traffic.series(slo).items())],
+            "alert_rule_test": tests}
+
+
+def _ratio_traffic(step: Duration, ratio: Fraction, rate: Fraction, steps: int) -> Traffic:
+    per_step = rate * Fraction(step.ms, 1000)
+    return Traffic(step, [(per_step, per_step * ratio, steps)])
+
+
+def outage_test(model, slo, rules: dict[str, AlertRule], page) -> dict:
+    """Every event fails after healthy traffic over the fastest page tier's long window.
+
+    Workbook: the long window's error ratio passes factor x budget after
+    factor x budget x long window; the alert fires `for` later (on the evaluation
+    grid). Slower tiers, whose windows still hold little history, may page sooner,
+    never later; the test expects nothing at the onset, nothing one evaluation
+    before the simulated first page, the page then, and still at the workbook time.
+    """
+    step = model.organization.evaluation_interval
+    budget = Fraction(slo.error_budget)
+    fastest = min(page, key=lambda t: Fraction(t.factor) * budget * Fraction(t.long.ms, 1000))
+    detect = Fraction(fastest.factor) * budget * Fraction(fastest.long.ms, 1000)
+    before = int(fastest.long / step)
+    workbook_k = before + math.floor(detect / Fraction(step.ms, 1000)) + 1 + int(burn_for(page) / step)
+    per_step = TRAFFIC * Fraction(step.ms, 1000)
+    traffic = Traffic(step, [(per_step, Fraction(0), before), (per_step, per_step, workbook_k - before)])
+    sim = Simulation(slo, traffic)
+    first_k = next((k for k in range(before, workbook_k + 1) if sim.firing(page, k) is not None), None)
+    if first_k is None:
+        raise ValueError(f"{slo.name}: a full outage would not page within the workbook's detection time")
+    checks = sorted({before, first_k - 1, first_k, workbook_k})
+    return burn_case(model, slo, rules, f"full outage pages within {fmt_number(float(detect))}s + for "
+                     f"{burn_for(page)} (workbook, {fastest.name})", traffic, checks)
+
+
+def burn_tests(model, svc, slo, rules: dict[str, AlertRule]) -> list[dict]:
+    step = model.organization.evaluation_interval
+    budget = Fraction(slo.error_budget)
+    out = []
+    page, ticket = _tiers(slo, "page"), _tiers(slo, "ticket")
+    if page:
+        out.append(outage_test(model, slo, rules, page))
+    horizon = plus(max(burn_for(page or ticket), burn_for(ticket or page)), Duration.parse("1m"))
+    n = int(horizon / step)
+    out.append(burn_case(model, slo, rules, "at 0.99x the budget rate fires nothing",
+                         _ratio_traffic(step, budget * Fraction(99, 100), Fraction(TRAFFIC), n + 1), [n]))
+    if ticket and page:
+        k = (max(Fraction(t.factor) for t in ticket) + min(Fraction(t.factor) for t in page)) / 2
+        out.append(burn_case(model, slo, rules, f"slow burn at {fmt_number(float(k))}x opens a ticket only",
+                             _ratio_traffic(step, min(budget * k, Fraction(1)), Fraction(TRAFFIC), n + 1), [n]))
+    low = Fraction(slo.min_request_rate) / 2
+    out.append(burn_case(model, slo, rules, f"full outage at {fmt_number(float(low))} events/s pages no one",
+                         _ratio_traffic(step, Fraction(1), low, n + 1), [n]))
+    return out
+
+
+# --- recording rules ------------------------------------------------------------------
+
+def _sample(name: str, slo, value) -> dict:
+    return {"expr": f"{name}{selector(slo)}", "eval_time": str(RECORD_AT),
+            "exp_samples": [{"labels": f"{name}{selector(slo)}", "value": Exact(value)}]}
+
+
+def record_tests(model, slo) -> dict:
+    step = model.organization.evaluation_interval
+    s = Fraction(step.ms, 1000)
+    n = int(RECORD_AT / step)
+    rate_bad, rate_good = Fraction(10, 256), Fraction(10 * 511, 256)      # 20 events/s, 1 in 512 bad
+    traffic = Traffic(step, [((rate_bad + rate_good) * Fraction(step.ms, 1000), rate_bad * Fraction(step.ms, 1000), n)])
+
+    def rates(k: int, w: Duration) -> tuple[float, float]:
+        """(bad, all) per second over w at step k, computed as PromQL does for these series."""
+        span = min(k, int(w / step))
+        bad, good = prom_rate(rate_bad * span * s, w), prom_rate(rate_good * span * s, w)
+        if slo.type == "latency":
+            total = prom_rate((rate_bad + rate_good) * span * s, w)
+            return total - good, total
+        return bad, good + bad
+
+    base = base_window(model)
+    tests = []
+    bad5, all5 = rates(n, base)
+    tests += [_sample(f"slo:sli_error:rate{base}", slo, bad5), _sample(f"slo:sli_total:rate{base}", slo, all5)]
+    for w in ratio_windows(model, slo):
+        b, a = rates(n, w)
+        tests.append(_sample(f"slo:sli_error:ratio_rate{w}", slo, b / a))
+    for w in long_windows(slo):
+        if w != base:
+            tests.append(_sample(f"slo:sli_total:rate{w}", slo, rates(n, w)[1]))
+    budget = float(slo.error_budget)
+    tests.append(_sample("slo:current_burn_rate:ratio", slo, (bad5 / all5) / budget))
+    sums = [rates(k, base) for k in range(1, n + 1)]
+    period = kahan_sum(b for b, _ in sums) / kahan_sum(a for _, a in sums)
+    tests += [_sample(f"slo:sli_error:ratio_rate{slo.window}", slo, period),
+              _sample("slo:objective:ratio", slo, float(slo.objective)),
+              _sample("slo:error_budget:ratio", slo, budget),
+              _sample("slo:period:seconds", slo, slo.window.ms / 1000),
+              _sample("slo:period_burn_rate:ratio", slo, period / budget),
+              _sample("slo:period_error_budget_remaining:ratio", slo, 1 - period / budget)]
+    return {"name": f"{slo.name} recording rules at 20 events/s, 1 in 512 bad", "interval": str(step),
+            "input_series": [{"series": x, "values": v} for x, v in sorted(traffic.series(slo).items())],
+            "promql_expr_test": tests}
+
+
+# --- average objectives ---------------------------------------------------------------
+
+def average_tests(model, slo, rule: AlertRule) -> list[dict]:
+    step = model.organization.evaluation_interval
+    at = ceil_to(plus(rule.for_, Duration.parse("1m")), step)
+    n = int(at / step)
+    count_rate = Fraction(10, 16)                                   # observations per second
+
+    def series(avg: Fraction, steps: int) -> list[dict]:
+        per = count_rate * Fraction(step.ms, 1000)
+        return [{"series": selector_series(slo.count_series), "values": counter_values([(per, steps)])},
+                {"series": selector_series(slo.sum_series), "values": counter_values([(per * avg, steps)])}]
+
+    thr = Fraction(slo.threshold)
+    fire, quiet = thr * Fraction(11, 10), thr * Fraction(9, 10)
+    ident = {"service": slo.service, "slo": slo.id}
+    name = rule.name
+    cases = [
+        {"name": f"{name} fires at {fmt_number(float(fire))}s", "interval": str(step), "input_series": series(fire, n),
+         "alert_rule_test": [{"eval_time": str(rule.for_), "alertname": name, "exp_alerts": []},
+                             {"eval_time": str(at), "alertname": name,
+                              "exp_alerts": [expected_alert(rule, float(fire), ident)]}]},
+        {"name": f"{name} stays quiet at {fmt_number(float(quiet))}s", "interval": str(step),
+         "input_series": series(quiet, n),
+         "alert_rule_test": [{"eval_time": str(at), "alertname": name, "exp_alerts": []}]},
+    ]
+    # Recording: 0.625 blocks/s of 1.5 s each; every base-window rate is exact, so are the sums.
+    m = int(RECORD_AT / step)
+    avg = Fraction(3, 2)
+    base = base_window(model)
+    s = Fraction(step.ms, 1000)
+    rates = [(prom_rate(count_rate * avg * min(k, int(base / step)) * s, base),
+              prom_rate(count_rate * min(k, int(base / step)) * s, base)) for k in range(1, m + 1)]
+    sum_now, count_now = rates[-1]
+    period = kahan_sum(a for a, _ in rates) / kahan_sum(c for _, c in rates)
+    cases.append({
+        "name": f"{slo.name} recording rules at 0.625 blocks/s of 1.5s", "interval": str(step),
+        "input_series": series(avg, m),
+        "promql_expr_test": [
+            _sample(f"slo:sli_sum:rate{base}", slo, sum_now), _sample(f"slo:sli_count:rate{base}", slo, count_now),
+            _sample(f"slo:sli_average:seconds_avg{base}", slo, sum_now / count_now),
+            _sample(f"slo:sli_average:seconds_avg{slo.window}", slo, period),
+            _sample("slo:objective:seconds", slo, float(slo.threshold)),
+            _sample("slo:period:seconds", slo, slo.window.ms / 1000)]})
+    return cases
+
+
+def slo_tests(model, svc, rules: list[AlertRule]) -> list[dict]:
+    out = []
+    for slo in svc.slos:
+        mine = [r for r in rules if r.label("slo") == slo.id]
+        if slo.type == "average":
+            out += average_tests(model, slo, mine[0])
+        else:
+            out.append(record_tests(model, slo))
+            out += burn_tests(model, svc, slo, {r.label("burn"): r for r in mine})
+    return out
