@@ -150,7 +150,8 @@ def explain(name: str, spec: Path, ext_vars, tla_vars, fmt: str, as_json: bool):
 @click.argument("head", required=False)
 @click.option("--spec", "spec", type=click.Path(path_type=Path), default=DEFAULT_SPEC, show_default=True,
               help="The spec's path in each revision, and HEAD when HEAD is not given.")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True,
+              help="Markdown for a pull-request comment, or JSON.")
 @click.option("--from", "since", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Compare who is on call from this date's shift on (default: now).")
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True,
