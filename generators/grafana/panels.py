@@ -143,10 +143,19 @@ def _thresholds(steps: list[Step]) -> db.ThresholdsConfig:
 
 # --- panels -------------------------------------------------------------------------
 
+def _ref_id(i: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: past 26 queries chr(ord("A") + i) gave "[", "\\x7f", ..."""
+    out, i = "", i + 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(ord("A") + r) + out
+    return out
+
+
 def _targets(queries: list[Query]):
     out = []
     for i, q in enumerate(queries):
-        t = prom.Dataquery().expr(q.expr).ref_id(chr(ord("A") + i)).datasource(DATASOURCE)
+        t = prom.Dataquery().expr(q.expr).ref_id(_ref_id(i)).datasource(DATASOURCE)
         if q.legend:
             t = t.legend_format(q.legend)
         if q.instant:
