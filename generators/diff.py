@@ -73,7 +73,8 @@ def snapshot(model) -> dict:
             level = next((lv for lv in d.alert.levels if lv.severity == r.severity), None) if d.alert else None
             rules[key] = {
                 "threshold": f"{d.alert.op} {threshold_text(level.threshold, d.alert.unit)}" if level else None,
-                "for": r.for_, "expr": r.expr, "receivers": ", ".join(ctx.routing(r)["receivers"]) or None}
+                "for": r.for_, "expr": r.expr, "receivers": ", ".join(ctx.routes.receivers_for(r)) or None,
+                "muted during": ", ".join(ctx.routes.mutes_for(r)) or None}
         alerts[d.name] = {"service": d.service, **rules}
     slos = {}
     for o in model.slos:
@@ -100,16 +101,16 @@ def _routing(am: dict) -> dict:
             key = " > ".join(here)
             while key in routes:
                 key += " (again)"
-            routes[key] = _canon({k: v for k, v in child.items() if k != "routes"})
+            routes[key] = {k: v for k, v in child.items() if k != "routes"}
             walk(child, here)
 
     walk(am.get("route") or {}, [])
-    routes["(root)"] = _canon({k: v for k, v in (am.get("route") or {}).items() if k != "routes"})
+    routes["(root)"] = {k: v for k, v in (am.get("route") or {}).items() if k != "routes"}
     return {
         "routes": routes,
-        "receivers": {r.get("name", ""): _canon(r) for r in am.get("receivers") or []},
+        "receivers": {r.get("name", ""): {k: v for k, v in r.items() if k != "name"} for r in am.get("receivers") or []},
         "inhibit_rules": sorted(_canon(r) for r in am.get("inhibit_rules") or []),
-        "time_intervals": {t.get("name", ""): _canon(t.get("time_intervals"))
+        "time_intervals": {t.get("name", ""): t.get("time_intervals")
                            for t in (am.get("time_intervals") or []) + (am.get("mute_time_intervals") or [])},
     }
 
@@ -241,6 +242,8 @@ def is_empty(report: dict) -> bool:
 # --- Markdown -------------------------------------------------------------------------
 
 def _v(x) -> str:
+    if isinstance(x, (list, dict)):
+        x = _canon(x)
     return "(none)" if x is None or x == "" else f"`{x}`"
 
 
