@@ -9,7 +9,7 @@ OUTPUT ?= output
 APT_PACKAGES := prometheus prometheus-alertmanager
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools build test check update-golden bench clean
+.PHONY: help setup tools build test check update-golden bench example-envs clean
 
 help: ## Show this help
 	@echo "Targets:"
@@ -51,6 +51,9 @@ check: setup ## Fail if $(OUTPUT)/ is not what $(SPEC) compiles to
 
 update-golden: setup ## Refresh the expected trees of the golden test cases
 	$(BIN)/pytest -q --update-golden tests/test_golden.py
+
+example-envs: setup ## Build the Jsonnet example spec for staging and production into build/envs/
+	for env in staging production; do $(BIN)/montool build tests/specs/jsonnet-envs --ext-str env=$$env -o build/envs/$$env || exit 1; done
 
 bench: setup ## Benchmark N = 10, 100, 1000 services and the rules' evaluation cost (figures in bench/results/)
 	$(BIN)/python bench/run.py
