@@ -1,0 +1,124 @@
+"""Start the real Prometheus and Alertmanager on 127.0.0.1 and stop them by PID.
+
+Every process is registered with a `Processes` group when it starts; `stop_all()`
+terminates each by its own PID (SIGTERM, then SIGKILL after a grace period),
+whatever happened in between. Logs go to files in the run's temporary folder and
+are shown when a server does not become ready.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+PROMETHEUS = ("prometheus",)
+ALERTMANAGER = ("prometheus-alertmanager", "alertmanager")
+PR_SET_PDEATHSIG = 1
+
+
+def binary(names: tuple[str, ...]) -> str:
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise RuntimeError(
+        f"none of {', '.join(names)} is on PATH: install the Debian packages with "
+        "`apt-get install --no-install-recommends prometheus prometheus-alertmanager` (make setup does)")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(url: str, body=None, timeout: float = 5.0):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        raw = resp.read()
+    return json.loads(raw) if raw.strip() else None
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies, even by SIGKILL (Linux prctl)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class Processes:
+    """The servers of one test run."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.procs: list[tuple[str, subprocess.Popen, Path]] = []
+        self.pending: list[tuple[str, subprocess.Popen, Path, str]] = []
+
+    def spawn(self, name: str, argv: list[str], ready_url: str) -> subprocess.Popen:
+        """Start a server; `wait_ready` waits for every spawned one."""
+        log = self.workdir / f"{name}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    cwd=self.workdir, preexec_fn=_die_with_parent)
+        self.procs.append((name, proc, log))
+        self.pending.append((name, proc, log, ready_url))
+        return proc
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pending:
+            name, proc, log, url = self.pending[0]
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:
+                    if resp.status == 200:
+                        self.pending.pop(0)
+                        continue
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.05)
+
+    def prometheus(self, name: str, config: Path, port: int) -> subprocess.Popen:
+        data = self.workdir / f"{name}-data"
+        argv = [binary(PROMETHEUS), f"--config.file={config}", f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s",
+                "--log.level=warn"]
+        return self.spawn(name, argv, f"http://127.0.0.1:{port}/-/ready")
+
+    def alertmanager(self, name: str, config: Path, port: int) -> subprocess.Popen:
+        data = self.workdir / f"{name}-data"
+        argv = [binary(ALERTMANAGER), f"--config.file={config}", f"--storage.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                "--log.level=warn"]
+        return self.spawn(name, argv, f"http://127.0.0.1:{port}/-/ready")
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name} (pid {p.pid}) ---\n{log.read_text()[-2000:]}"
+                         for name, p, log in self.procs if log.exists())
+
+    def stop_all(self, grace: float = 5.0) -> None:
+        """Stop every started process by its PID: SIGTERM, then SIGKILL."""
+        for _, proc, _ in self.procs:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for _, proc, _ in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        self.procs.clear()
