@@ -47,6 +47,7 @@ KINDS: dict[str, dict[str, str]] = {
         "connections": "pg_stat_activity_count",
         "max_connections": "pg_settings_max_connections",
         "replica_lag": "pg_replication_lag_seconds",
+        "max_tx_duration": "pg_stat_activity_max_tx_duration",   # long-running queries
     },
     "redis": {  # redis_exporter
         "up": "redis_up",
