@@ -20,14 +20,30 @@ def compiled():
     return compile_spec(SPEC)
 
 
+RUNNING: list = []       # the stack of the session, for failure reports
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed end-to-end test shows what was notified and the servers' logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and RUNNING and "e2e" in getattr(item, "fixturenames", ()):
+        stack = RUNNING[0]
+        report.sections.append(("notifications", stack.recorder.summary(stack.started_at)))
+        report.sections.append(("server logs", stack.procs.logs()))
+
+
 @pytest.fixture(scope="session")
 def e2e(compiled):
     """(stack, facts): the AITBC spec running in Prometheus and Alertmanager, the timeline under way."""
     with tempfile.TemporaryDirectory(prefix="montool-e2e-") as tmp:
         stack, facts = world.build(compiled, Path(tmp))
         stack.start()
+        RUNNING.append(stack)
         try:
             world.drive(stack, facts)
             yield stack, facts
         finally:
+            RUNNING.clear()
             stack.stop()

@@ -91,19 +91,21 @@ class Processes:
                 raise RuntimeError(f"{name} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
 
-    def prometheus(self, name: str, config: Path, port: int) -> subprocess.Popen:
-        data = self.workdir / f"{name}-data"
-        argv = [binary(PROMETHEUS), f"--config.file={config}", f"--storage.tsdb.path={data}",
-                f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s",
-                "--log.level=warn"]
+    def _server(self, name: str, names: tuple[str, ...], port: int, flags: list[str]) -> subprocess.Popen:
+        argv = [binary(names), *flags, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
         return self.spawn(name, argv, f"http://127.0.0.1:{port}/-/ready")
 
+    def prometheus(self, name: str, config: Path, port: int) -> subprocess.Popen:
+        """Prometheus re-sends firing alerts every second (default: a minute)."""
+        return self._server(name, PROMETHEUS, port, [
+            f"--config.file={config}", f"--storage.tsdb.path={self.workdir / (name + '-data')}",
+            "--rules.alert.resend-delay=1s"])
+
     def alertmanager(self, name: str, config: Path, port: int) -> subprocess.Popen:
-        data = self.workdir / f"{name}-data"
-        argv = [binary(ALERTMANAGER), f"--config.file={config}", f"--storage.path={data}",
-                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                "--log.level=warn"]
-        return self.spawn(name, argv, f"http://127.0.0.1:{port}/-/ready")
+        """A single Alertmanager, no cluster (no gossip port)."""
+        return self._server(name, ALERTMANAGER, port, [
+            f"--config.file={config}", f"--storage.path={self.workdir / (name + '-data')}",
+            "--cluster.listen-address="])
 
     def logs(self) -> str:
         return "\n".join(f"--- {name} (pid {p.pid}) ---\n{log.read_text()[-2000:]}"

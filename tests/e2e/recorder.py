@@ -55,6 +55,13 @@ class Recorder:
             return [r for r in self.records
                     if r.pipeline == pipeline and (kind is None or r.kind == kind) and r.at >= since]
 
+    def summary(self, since: float = 0.0) -> str:
+        """One line per recording (seconds since `since`), for failure reports."""
+        with self.lock:
+            records = list(self.records)
+        return "\n".join(f"{r.at - since:7.1f}s {r.pipeline:20} {r.kind:9} {r.name:16} "
+                         f"{r.body.get('event_action', '')} {r.text[:160]}" for r in records)
+
     def wait(self, predicate, deadline: float, step: float = 0.25):
         """Poll `predicate()` until it returns something truthy or `deadline` (monotonic) passes."""
         while True:
