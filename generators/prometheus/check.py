@@ -41,7 +41,7 @@ def _positions(model):
     return by_alert, by_slo, by_stem
 
 
-def _problem(model, stem: str, text: str, rule: str) -> Problem | None:
+def _problem(model, stem: str, text: str, rule: str) -> Problem:
     by_alert, by_slo, by_stem = _positions(model)
     pos, path = None, f"prometheus/{stem}"
     m = _ALERT.search(text) or _RULE_NAME.search(text)
@@ -93,15 +93,15 @@ def validate(staged_root: Path, model) -> list[Problem]:
     checked = tools.run(["promtool", "check", "rules", *lint_flags(), *rule_files])
     if checked.returncode != 0:
         text = checked.stdout + checked.stderr
-        failed = [f for f in rule_files if f"{f}" in text and "FAILED" in text] or rule_files
-        for f in failed:
-            lines = [ln for ln in text.splitlines() if str(f) in ln and not ln.startswith("Checking")]
-            problems.append(_problem(model, _stem(f.name), "\n".join(lines) or text, "promtool/check-rules"))
-        return [p for p in problems if p]
+        for f in rule_files:
+            lines = [ln for ln in text.splitlines() if ln.startswith(f"{f}:")]
+            if lines:
+                problems.append(_problem(model, _stem(f.name), "\n".join(lines), "promtool/check-rules"))
+        return problems or [_problem(model, "", text, "promtool/check-rules")]
     test_files = sorted(tests_dir.glob("*.test.yml")) if tests_dir.is_dir() else []
     if test_files:
         tested = tools.run(["promtool", "test", "rules", *[f.name for f in test_files]], cwd=tests_dir, timeout=300)
         if tested.returncode != 0:
             failures = _failures(tested.stdout + tested.stderr) or [("", tested.stdout + tested.stderr)]
             problems += [_problem(model, stem, text, "promtool/test-rules") for stem, text in failures]
-    return [p for p in problems if p]
+    return problems

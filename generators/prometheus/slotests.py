@@ -146,6 +146,16 @@ class Simulation:
         return self.value(tiers, k)
 
 
+def first_firing(sim: Simulation, tiers, limit: int) -> int | None:
+    """The first step at which the alert of `tiers` fires, within `limit` steps."""
+    hold, run = int(burn_for(tiers) / sim.t.step), 0
+    for k in range(limit + 1):
+        run = run + 1 if sim.value(tiers, k) is not None else 0
+        if run > hold:
+            return k
+    return None
+
+
 def _tiers(slo, burn):
     return [t for t in slo.tiers if t.alert == burn]
 
@@ -204,14 +214,24 @@ def burn_tests(model, svc, slo, rules: dict[str, AlertRule]) -> list[dict]:
     page, ticket = _tiers(slo, "page"), _tiers(slo, "ticket")
     if page:
         out.append(outage_test(model, slo, rules, page))
+    # Constant burns from the first sample: the long windows' event rate (the low-traffic
+    # guard) builds up with the history, so the horizon is when the slow burn's ticket fires.
     horizon = plus(max(burn_for(page or ticket), burn_for(ticket or page)), Duration.parse("1m"))
     n = int(horizon / step)
-    out.append(burn_case(model, slo, rules, "at 0.99x the budget rate fires nothing",
-                         _ratio_traffic(step, budget * Fraction(99, 100), Fraction(TRAFFIC), n + 1), [n]))
+    slow = None
     if ticket and page:
         k = (max(Fraction(t.factor) for t in ticket) + min(Fraction(t.factor) for t in page)) / 2
-        out.append(burn_case(model, slo, rules, f"slow burn at {fmt_number(float(k))}x opens a ticket only",
-                             _ratio_traffic(step, min(budget * k, Fraction(1)), Fraction(TRAFFIC), n + 1), [n]))
+        slow = (k, min(budget * k, Fraction(1)))
+        limit = int(max(t.long for t in ticket) / step)
+        first = first_firing(Simulation(slo, _ratio_traffic(step, slow[1], Fraction(TRAFFIC), limit)), ticket, limit)
+        if first is None:
+            raise ValueError(f"{slo.name}: a slow burn at {float(k)}x would never open a ticket")
+        n = max(n, first + int(Duration.parse("1m") / step))
+    out.append(burn_case(model, slo, rules, "at 0.99x the budget rate fires nothing",
+                         _ratio_traffic(step, budget * Fraction(99, 100), Fraction(TRAFFIC), n + 1), [n]))
+    if slow:
+        out.append(burn_case(model, slo, rules, f"slow burn at {fmt_number(float(slow[0]))}x opens a ticket only",
+                             _ratio_traffic(step, slow[1], Fraction(TRAFFIC), n + 1), [n]))
     low = Fraction(slo.min_request_rate) / 2
     out.append(burn_case(model, slo, rules, f"full outage at {fmt_number(float(low))} events/s pages no one",
                          _ratio_traffic(step, Fraction(1), low, n + 1), [n]))

@@ -1,0 +1,157 @@
+"""promtool on the generated Prometheus output: checks, generated tests, hand-written tests.
+
+Also reads the generated tests to prove every alerting rule has a firing and a quiet
+case, and breaks a threshold to prove the generated tests notice.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generators import tools
+from generators.compiler import compile_spec
+from generators.output import stage
+from generators.prometheus import validate
+from generators.prometheus.check import lint_flags
+
+REPO = Path(__file__).resolve().parent.parent
+HANDWRITTEN = REPO / "tests" / "promtool"
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return compile_spec(REPO / "spec")
+
+
+@pytest.fixture(scope="module")
+def tree(compiled, tmp_path_factory):
+    return stage(compiled.files, parent=tmp_path_factory.mktemp("prometheus"))
+
+
+def _copy(tree: Path, tmp_path: Path, keep_tests: tuple[str, ...]) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(tree / "prometheus", root / "prometheus")
+    for f in (root / "prometheus" / "tests").iterdir():
+        if f.name not in keep_tests:
+            f.unlink()
+    return root
+
+
+def test_lint_flags_of_this_promtool():
+    assert tools.tool_version("promtool").startswith("2.42")
+    assert lint_flags() == ("--lint=all", "--lint-fatal")
+
+
+def test_promtool_check_and_generated_tests_pass_on_aitbc(tree, compiled):
+    assert validate(tree, compiled.model) == []
+
+
+def _rules(tree: Path, stem: str) -> list[dict]:
+    doc = yaml.safe_load((tree / "prometheus/rules" / f"{stem}.rules.yml").read_text())
+    return [r for g in doc["groups"] for r in g["rules"] if "alert" in r]
+
+
+def _alert_tests(tree: Path, stem: str) -> list[dict]:
+    doc = yaml.safe_load((tree / "prometheus/tests" / f"{stem}.test.yml").read_text())
+    assert doc["rule_files"] == [f"../rules/{stem}.rules.yml"]
+    return [t for group in doc["tests"] for t in group.get("alert_rule_test", [])]
+
+
+def test_every_alert_rule_has_a_firing_and_a_quiet_case(tree):
+    stems = sorted(p.name.split(".")[0] for p in (tree / "prometheus/rules").glob("*.rules.yml"))
+    assert len(stems) == 9
+    count = 0
+    for stem in stems:
+        tests = _alert_tests(tree, stem)
+        for rule in _rules(tree, stem):
+            count += 1
+            mine = [t for t in tests if t["alertname"] == rule["alert"]]
+
+            def matches(exp):
+                return all(exp["exp_labels"].get(k) == v for k, v in rule["labels"].items())
+
+            fires = [t for t in mine if any(matches(e) for e in t["exp_alerts"])]
+            quiet = [t for t in mine if not any(matches(e) for e in t["exp_alerts"])]
+            where = (rule["alert"], rule["labels"]["severity"], rule["labels"].get("burn"))
+            assert fires, f"no firing case for {where}"
+            if rule["alert"] != "Watchdog":  # the dead man's switch never stops firing
+                assert quiet, f"no quiet case for {where}"
+            for t in fires:
+                exp = next(e for e in t["exp_alerts"] if matches(e))
+                assert set(exp["exp_annotations"]) == {"summary", "description", "runbook_url", "dashboard_url"}
+                assert "{{" not in exp["exp_annotations"]["description"]
+    # 45 threshold levels (coordinator 9, blockchain 5, three web/daemon services 6 each,
+    # postgresql 4, redis 5, kubernetes 4) + 8 absent + 4 ratio SLOs x 2 + 1 average + Watchdog
+    assert count == 45 + 8 + 8 + 1 + 1
+
+
+def test_burn_rate_cases_for_the_availability_slo(tree):
+    doc = yaml.safe_load((tree / "prometheus/tests/coordinator-api.test.yml").read_text())
+    cases = {t["name"]: t for t in doc["tests"] if t["name"].startswith("CoordinatorApiAvailability ")}
+    outage = cases["CoordinatorApiAvailability full outage pages within 51.84s + for 1m (workbook, page-fast)"]
+    # 1h of healthy traffic, then every request fails (samples every 30s).
+    # Workbook: 14.4 x 0.1% x 1h = 51.84s, so the 1h ratio passes 1.44% at the 2nd failing
+    # sample (60s: 1/60 = 1.67%), plus `for: 1m`: paged at 1h2m at the latest.
+    # The 6x 6h/30m tier, whose 6h window holds only 1h of history, passes 0.6% already at
+    # the 1st failing sample (30s/3630s = 0.83% and 30s/30m = 1.67%): pending at 1h0m30s,
+    # paging at 1h1m30s. Nothing before.
+    by_time = {t["eval_time"]: [e["exp_labels"]["burn"] for e in t["exp_alerts"]] for t in outage["alert_rule_test"]}
+    assert by_time == {"1h": [], "1h1m": [], "1h1m30s": ["page"], "1h2m": ["page"]}
+    page = outage["alert_rule_test"][-1]["exp_alerts"][0]
+    # 2 minutes of errors in the last hour: 2/60 = 3.33% = 33.33x the 0.1% budget
+    assert "burns at 33.33x the sustainable rate" in page["exp_annotations"]["description"]
+    # 4.5x (between the ticket tiers' 3x and the page tiers' 6x), 10 requests/s from t=0:
+    # the 1d window's rate reaches the 0.1/s guard after 0.1 x 86400 / 10 = 864s = 14m24s,
+    # pending from the sample at 14m30s, the ticket's `for: 24m` -> firing from 38m30s.
+    slow = cases["CoordinatorApiAvailability slow burn at 4.5x opens a ticket only"]["alert_rule_test"]
+    assert [(t["eval_time"], [e["exp_labels"]["burn"] for e in t["exp_alerts"]]) for t in slow] == [
+        ("39m30s", ["ticket"])]
+    assert "burns at 4.5x" in slow[0]["exp_alerts"][0]["exp_annotations"]["description"]
+    assert cases["CoordinatorApiAvailability at 0.99x the budget rate fires nothing"]["alert_rule_test"][0][
+        "exp_alerts"] == []
+    assert cases["CoordinatorApiAvailability full outage at 0.05 events/s pages no one"]["alert_rule_test"][0][
+        "exp_alerts"] == []
+
+
+def test_a_broken_threshold_fails_the_generated_test(tree, compiled, tmp_path):
+    root = _copy(tree, tmp_path, ("coordinator-api.test.yml",))
+    rules = root / "prometheus/rules/coordinator-api.rules.yml"
+    text = rules.read_text()
+    good = '[5m]))) > 0.1\n'
+    assert text.count(good) == 1
+    rules.write_text(text.replace(good, '[5m]))) > 0.2\n'))
+    result = tools.run(["promtool", "test", "rules", "coordinator-api.test.yml"], cwd=root / "prometheus/tests")
+    assert result.returncode != 0
+    assert "alertname: CoordinatorApiErrorRate" in result.stdout + result.stderr
+    problems = validate(root, compiled.model)
+    assert problems and all(p.rule == "promtool/test-rules" for p in problems)
+    spec_lines = (REPO / "spec/aitbc.yaml").read_text().splitlines()
+    flagged = {(p.path, spec_lines[p.line - 1].strip()) for p in problems}
+    assert ("CoordinatorApiErrorRate", "error-rate:") in flagged
+
+
+def test_a_rule_promtool_rejects_is_reported_at_its_service(tree, compiled, tmp_path):
+    root = _copy(tree, tmp_path, ())
+    rules = root / "prometheus/rules/redis.rules.yml"
+    rules.write_text(rules.read_text().replace("expr: absent(redis_up", "expr: absent(redis_up{"))
+    problems = validate(root, compiled.model)
+    assert [p.rule for p in problems] == ["promtool/check-rules"]
+    spec_lines = (REPO / "spec/aitbc.yaml").read_text().splitlines()
+    assert spec_lines[problems[0].line - 1].strip() in ("redis:", "RedisMetricsAbsent")
+    assert "redis.rules.yml" in problems[0].message
+
+
+def test_handwritten_promtool_tests_pass(tree, tmp_path):
+    tests = sorted(HANDWRITTEN.glob("*.test.yml"))
+    assert [t.name for t in tests] == ["diurnal.test.yml"]
+    root = _copy(tree, tmp_path, ())
+    where = root / "prometheus" / "handwritten"
+    where.mkdir()
+    for t in tests:
+        shutil.copy(t, where / t.name)
+    result = tools.run(["promtool", "test", "rules", *[t.name for t in tests]], cwd=where)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(tests)
