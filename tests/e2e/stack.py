@@ -75,21 +75,21 @@ class Stack:
 
     # --- start and stop ------------------------------------------------------------
 
-    def start(self, now: dt.datetime | None = None) -> None:
+    def start(self) -> None:
         """Start everything; on any failure whatever did start is stopped again."""
         try:
-            self._start(now or dt.datetime.now(dt.timezone.utc))
+            self._start()
         except BaseException:
             self.stop()
             raise
 
-    def _start(self, now: dt.datetime) -> None:
+    def _start(self) -> None:
         self.recorder.start()
         exporter_addr = self.exporter.start()
         base = yaml.safe_load((self.out / "alertmanager" / "alertmanager.yml").read_text())
         for p in self.pipelines:
             p.port = free_port()
-            self._write_alertmanager(p, base, now)
+            self._write_alertmanager(p, base)
         for v in self.prometheus_variants:
             v.port = free_port()
             self._write_prometheus(v, exporter_addr)
@@ -122,7 +122,7 @@ class Stack:
             self.exporter.stop()
             self.recorder.stop()
 
-    def _write_alertmanager(self, p: Pipeline, base: dict, now: dt.datetime) -> None:
+    def _write_alertmanager(self, p: Pipeline, base: dict) -> None:
         folder = self.workdir / p.name
         shutil.copytree(self.out / "alertmanager" / "templates", folder / "templates")
         cfg = amconfig.substitute(
