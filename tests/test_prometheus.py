@@ -290,3 +290,12 @@ def test_output_is_deterministic_across_hash_seeds():
     outs = {subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("0", "4242")}
     assert len(outs) == 1
+
+
+def test_synthesised_series_carry_real_label_values():
+    from generators.prometheus.synth import concrete_labels
+
+    # a status code a real exporter would expose, not the regex itself
+    assert concrete_labels((("job", "=", "api"), ("code", "=~", "5.."))) == {"job": "api", "code": "500"}
+    assert concrete_labels((("fstype", "!~", "tmpfs|overlay"),)) == {}
+    assert concrete_labels((("status", "=~", "failed|error"),)) == {"status": "failed"}

@@ -8,7 +8,9 @@ of the file; the message is promtool's own.
 """
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -99,9 +101,13 @@ def validate(staged_root: Path, model) -> list[Problem]:
                 problems.append(_problem(model, _stem(f.name), "\n".join(lines), "promtool/check-rules"))
         return problems or [_problem(model, "", text, "promtool/check-rules")]
     test_files = sorted(tests_dir.glob("*.test.yml")) if tests_dir.is_dir() else []
-    if test_files:
-        tested = tools.run(["promtool", "test", "rules", *[f.name for f in test_files]], cwd=tests_dir, timeout=300)
+    # one promtool per file, side by side: the files are independent
+    with ThreadPoolExecutor(max_workers=max(1, min(len(test_files), os.cpu_count() or 1))) as pool:
+        results = list(pool.map(
+            lambda f: tools.run(["promtool", "test", "rules", f.name], cwd=tests_dir, timeout=300), test_files))
+    for f, tested in zip(test_files, results):
         if tested.returncode != 0:
-            failures = _failures(tested.stdout + tested.stderr) or [("", tested.stdout + tested.stderr)]
-            problems += [_problem(model, stem, text, "promtool/test-rules") for stem, text in failures]
+            text = tested.stdout + tested.stderr
+            failures = _failures(text) or [(_stem(f.name), text)]
+            problems += [_problem(model, stem, message, "promtool/test-rules") for stem, message in failures]
     return problems

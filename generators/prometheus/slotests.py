@@ -28,10 +28,9 @@ from fractions import Fraction
 
 from ..emit import fmt_number
 from ..spec.values import Duration, parse_matchers
-from .humanize import expand
 from .rules import AlertRule
 from .slo import base_window, burn_for, long_windows, ratio_windows, selector
-from .synth import CANDIDATES, _satisfies, selector_series, series_text
+from .synth import CANDIDATES, concrete_labels, satisfies, selector_series, series_text
 from .testgen import Exact, ceil_to, expected_alert, plus
 
 RECORD_AT = Duration.parse("1h")
@@ -64,11 +63,9 @@ def good_series(slo) -> str:
     name, total = _split(slo.total_series)
     _, errors = _split(slo.error_series)
     extra = [m for m in errors if m not in total]
-    from .synth import concrete_labels
-
     labels = concrete_labels(total + tuple(extra[1:]))
     lname, op, pattern = extra[0]
-    labels[lname] = next(c for c in CANDIDATES if not _satisfies(op, pattern, c))
+    labels[lname] = next(c for c in CANDIDATES if not satisfies(op, pattern, c))
     return series_text(name, labels)
 
 

@@ -35,7 +35,7 @@ class Synthesis:
     labels: dict[str, str]       # labels the signal's result keeps
 
 
-def _satisfies(op: str, pattern: str, value: str) -> bool:
+def satisfies(op: str, pattern: str, value: str) -> bool:
     if op == "=":
         return value == pattern
     if op == "!=":
@@ -51,8 +51,8 @@ def concrete_labels(matchers) -> dict[str, str]:
         if op == "=":
             out[name] = pattern
             continue
-        options = ["", *pattern.split("|"), *CANDIDATES] if op == "=~" else ["", *CANDIDATES]
-        value = next((c for c in options if _satisfies(op, pattern, c)), None)
+        options = ["", *CANDIDATES, *pattern.split("|")] if op == "=~" else ["", *CANDIDATES]
+        value = next((c for c in options if satisfies(op, pattern, c)), None)
         if value is None:
             raise ValueError(f"no label value satisfies {name}{op}{pattern!r}")
         out[name] = value
@@ -148,7 +148,8 @@ def synthesise(metrics: dict[str, Metric], signal: str, value: Decimal | float, 
         raise KeyError(f"no series synthesiser for signal {signal!r}")
     series = SYNTHESISERS[signal](_Ctx(metrics, window, step, steps), float(value))
     labels = dict(KEPT.get(signal, {}))
-    assert set(labels) == set(K.SIGNALS[signal].by), signal
+    if set(labels) != set(K.SIGNALS[signal].by):
+        raise ValueError(f"the synthesiser of {signal!r} keeps {sorted(labels)}, the signal {K.SIGNALS[signal].by}")
     return Synthesis(series, labels)
 
 

@@ -27,7 +27,7 @@ from ..spec import kinds as K
 from ..spec.values import Duration, parse_matchers
 from .humanize import expand
 from .rules import ABSENT_FOR, AlertRule, essential_series, threshold_text
-from .synth import concrete_labels, merge, selector_series, synthesise
+from .synth import merge, selector_series, synthesise
 
 STEP = Duration.parse("1m")
 UPPER = {K.RATIO: Decimal(1), K.BOOL: Decimal(1)}
