@@ -21,8 +21,10 @@ a temp dir), over the same backfilled history:
 
 Reported per form: the sum over groups of `prometheus_rule_group_last_duration_seconds`
 (median of the counted cycles), the samples one cycle reads (Prometheus's own query
-statistics, `stats=all`, for each rule's expression), and the number of series the
-recording rules create, in total and per SLO. History is bounded (3 days covers
+statistics, `stats=all`, for each rule's expression), both also per minute of
+production (each group weighted by 60 s / its own interval: the generated period
+group runs every minute, the naive rules at the spec's evaluation interval), and
+the number of series the recording rules create, in total and per SLO. History is bounded (3 days covers
 every alert window of a 30-day SLO; the period window reads what exists), and the
 same bound applies to both forms. Every Prometheus is stopped by its PID.
 """
@@ -67,11 +69,11 @@ def _is_slo_rule(rule: dict) -> bool:
     return "slo" in labels or rule["record"].startswith("slo:")
 
 
-def slo_subset(docs: dict[str, dict], interval: str) -> tuple[dict[str, dict], dict[str, Duration]]:
+def slo_subset(docs: dict[str, dict], interval: str) -> tuple[dict[str, dict], dict[str, Duration], dict[str, Duration]]:
     """The SLO rules of the generated files and every recording rule they read.
 
-    Returns the filtered copies (groups' interval set to `interval`) and, per
-    recording rule name, the interval its group had.
+    Returns the filtered copies (groups' interval set to `interval`) and the
+    intervals the groups had: per recording rule name, and per group name.
     """
     rules = [(path, gi, rule) for path, doc in docs.items()
              for gi, group in enumerate(doc.get("groups") or []) for rule in group.get("rules") or []]
@@ -84,7 +86,7 @@ def slo_subset(docs: dict[str, dict], interval: str) -> tuple[dict[str, dict], d
         changed = bool(wanted - needed)
         needed |= wanted
         keep |= {id(r) for _, _, r in rules if r.get("record") in needed}
-    out, intervals = {}, {}
+    out, intervals, group_intervals = {}, {}, {}
     default = Duration.parse("30s")
     for path, doc in docs.items():
         groups = []
@@ -96,9 +98,10 @@ def slo_subset(docs: dict[str, dict], interval: str) -> tuple[dict[str, dict], d
                     intervals[r["record"]] = min(intervals.get(r["record"], every), every)
             if kept:
                 groups.append({**group, "interval": interval, "rules": kept})
+                group_intervals[group["name"]] = every
         if groups:
             out[path] = {"groups": groups}
-    return out, intervals
+    return out, intervals, group_intervals
 
 
 # --- one Prometheus -----------------------------------------------------------------
@@ -216,32 +219,50 @@ def _write_rules(docs: dict[str, dict], folder: Path) -> list[Path]:
     return paths
 
 
-def _rules_of(docs: dict[str, dict]) -> list[dict]:
-    return [r for d in docs.values() for g in d["groups"] for r in g["rules"]]
+def _group_name(labels: str) -> str:
+    return re.search(r'rule_group="[^"]*;([^"]*)"', labels).group(1)
 
 
-def _measure(prom: Prometheus, docs: dict[str, dict], cycles: int, every: float) -> dict:
+def _measure(prom: Prometheus, docs: dict[str, dict], cycles: int, every: float,
+             intervals: dict[str, Duration]) -> dict:
+    """Costs per cycle (every group once) and per minute of production (each group at its own interval)."""
     rounds = prom.wait_cycles(cycles + 2, every, timeout=every * (cycles + 2) * 4 + 120)[2:]
-    groups = rounds[-1].keys()
-    per_group = {g: statistics.median(r.get(g, 0.0) for r in rounds) for g in groups}
-    rules = _rules_of(docs)
-    names = sorted({r["record"] for r in rules if "record" in r})
+    per_group = {_group_name(g): statistics.median(r.get(g, 0.0) for r in rounds) for g in rounds[-1]}
+    per_minute = {g: 60 / intervals[g].seconds for g in per_group}
+    rules = [(g["name"], r) for d in docs.values() for g in d["groups"] for r in g["rules"]]
+    names = sorted({r["record"] for _, r in rules if "record" in r})
     series = {}
     if names:
         pattern = "|".join(re.escape(n) for n in names)
         for row in prom.get("/api/v1/query", query=f'count by (__name__) ({{__name__=~"{pattern}"}})')["result"]:
             series[row["metric"]["__name__"]] = int(row["value"][1])
-    samples = sum(prom.samples_read(str(r["expr"])) for r in rules)
+    samples = [(g, prom.samples_read(str(r["expr"]))) for g, r in rules]
+    by_rule: dict[str, float] = {}
+    for (g, r), (_, n) in zip(rules, samples):
+        name = r.get("record") or "alert " + r["alert"].removeprefix(_alert_prefix(r))
+        by_rule[name] = by_rule.get(name, 0) + n * per_minute[g]
     return {
         "groups": len(per_group),
         "rules": len(rules),
-        "recording_rules": sum(1 for r in rules if "record" in r),
+        "recording_rules": sum(1 for _, r in rules if "record" in r),
         "eval_seconds_per_cycle": round(sum(per_group.values()), 4),
+        "eval_seconds_per_minute": round(sum(d * per_minute[g] for g, d in per_group.items()), 4),
         "slowest_group_seconds": round(max(per_group.values(), default=0.0), 4),
-        "samples_read_per_cycle": samples,
+        "samples_read_per_cycle": sum(n for _, n in samples),
+        "samples_read_per_minute": round(sum(n * per_minute[g] for g, n in samples)),
+        "samples_read_per_minute_by_rule": {k: round(v) for k, v in sorted(by_rule.items(), key=lambda kv: -kv[1])},
         "recorded_series": sum(series.values()),
         "recorded_series_by_name": dict(sorted(series.items())),
     }
+
+
+def _alert_prefix(rule: dict) -> str:
+    """`CoordinatorApiAvailability` of `CoordinatorApiAvailabilityErrorBudgetBurn`: alerts grouped by kind."""
+    name = rule["alert"]
+    for suffix in ("ErrorBudgetBurn", "ObjectiveBreached"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return ""
 
 
 def _recorded_now(prom: Prometheus, names: list[str]) -> list[tuple[str, tuple, str]]:
@@ -270,7 +291,7 @@ def _evaluation_cost(n: int, work: Path, history: Duration, interval: str, cycle
     model = compiled.model
     docs = {f.path: yaml.safe_load(f.content) for f in compiled.files
             if f.path.startswith("prometheus/rules/") and f.path.endswith((".yml", ".yaml"))}
-    generated, record_intervals = slo_subset(docs, interval)
+    generated, record_intervals, gen_intervals = slo_subset(docs, interval)
     if not generated:
         raise RuntimeError("the generated rule files hold no SLO rule (is the prometheus target written?)")
     naive = {"naive.rules.yml": naive_groups(model, interval)}
@@ -307,15 +328,16 @@ def _evaluation_cost(n: int, work: Path, history: Duration, interval: str, cycle
     result = {"services": n, "slos": slos, "raw_series": len(raw), "history": str(history),
               "scrape_interval": str(scrape), "interval_override": interval, "cycles": cycles}
     with Prometheus(gen_dir, gen_files, interval, work / "prometheus.log") as prom:
-        result["generated"] = _measure(prom, generated, cycles, every)
+        result["generated"] = _measure(prom, generated, cycles, every, gen_intervals)
+    naive_intervals = {g["name"]: model.organization.evaluation_interval for g in naive["naive.rules.yml"]["groups"]}
     with Prometheus(naive_dir, naive_files, interval, work / "prometheus.log") as prom:
-        result["naive"] = _measure(prom, naive, cycles, every)
+        result["naive"] = _measure(prom, naive, cycles, every, naive_intervals)
     g, v = result["generated"], result["naive"]
     g["recorded_series_per_slo"] = round(g["recorded_series"] / slos, 2) if slos else 0
     v["recorded_series_per_slo"] = round(v["recorded_series"] / slos, 2) if slos else 0
-    result["time_ratio_naive_over_generated"] = round(v["eval_seconds_per_cycle"] / max(g["eval_seconds_per_cycle"], 1e-9), 2)
-    result["samples_ratio_naive_over_generated"] = round(v["samples_read_per_cycle"] / max(g["samples_read_per_cycle"], 1), 2)
-    result["cheaper"] = "generated" if g["samples_read_per_cycle"] <= v["samples_read_per_cycle"] else "naive"
+    result["time_ratio_naive_over_generated"] = round(v["eval_seconds_per_minute"] / max(g["eval_seconds_per_minute"], 1e-9), 2)
+    result["samples_ratio_naive_over_generated"] = round(v["samples_read_per_minute"] / max(g["samples_read_per_minute"], 1), 2)
+    result["cheaper"] = "generated" if g["samples_read_per_minute"] <= v["samples_read_per_minute"] else "naive"
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     return result
 
@@ -324,7 +346,9 @@ def report(r: dict) -> str:
     rows = [("", "generated", "naive")]
     for key, label in [("groups", "rule groups"), ("rules", "rules"), ("recording_rules", "recording rules"),
                        ("eval_seconds_per_cycle", "eval s / cycle (sum of groups)"),
+                       ("eval_seconds_per_minute", "eval s / minute in production"),
                        ("samples_read_per_cycle", "samples read / cycle"),
+                       ("samples_read_per_minute", "samples read / minute in production"),
                        ("recorded_series", "recorded series"), ("recorded_series_per_slo", "recorded series / SLO")]:
         rows.append((label, str(r["generated"][key]), str(r["naive"][key])))
     width = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -332,8 +356,11 @@ def report(r: dict) -> str:
              f"{r['history']} of history (interval shortened to {r['interval_override']})"]
     lines += ["  " + "  ".join(c.ljust(width[i]) if i == 0 else c.rjust(width[i]) for i, c in enumerate(row))
               for row in rows]
-    lines.append(f"  naive / generated: time x{r['time_ratio_naive_over_generated']}, "
+    lines.append(f"  naive / generated per minute in production: time x{r['time_ratio_naive_over_generated']}, "
                  f"samples x{r['samples_ratio_naive_over_generated']}; cheaper: {r['cheaper']}")
+    for form in ("generated", "naive"):
+        top = list(r[form]["samples_read_per_minute_by_rule"].items())[:6]
+        lines.append(f"  {form}: most samples read per minute: " + ", ".join(f"{k} {v:.3g}" for k, v in top))
     return "\n".join(lines)
 
 
