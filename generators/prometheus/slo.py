@@ -37,7 +37,7 @@ for the event-weighted average, `sum_over_time` of the recorded `_sum` rate over
 `sum_over_time` of the recorded `_count` rate across the period
 (`slo:sli_average:seconds_avg<period>`; `slo:sli_average:seconds_avg5m` for the
 base window), and one alert `<Slo>ObjectiveBreached` when the period average is
-above the threshold for 5m, at severity P1 (the second most severe).
+above the threshold for 5m, at the SLO's `severity` (default: the ticket severity).
 """
 from __future__ import annotations
 
@@ -187,13 +187,11 @@ def burn_alerts(model, svc, slo) -> list[AlertRule]:
 
 
 def average_alert(model, svc, slo) -> AlertRule:
-    from .rules import absent_severity
-
     name = f"{slo.name}ObjectiveBreached"
     limit = threshold_text(slo.threshold, "seconds")
     return AlertRule(
         name, f"slo:sli_average:seconds_avg{slo.window}{selector(slo)} > {number(slo.threshold)}", AVERAGE_FOR,
-        labels_for(model, svc.id, svc.team, absent_severity(model), "slo_average", slo=slo.id),
+        labels_for(model, svc.id, svc.team, slo.severity, "slo_average", slo=slo.id),
         annotations_for(model, svc.id, name, f"The {slo_title(svc, slo)} objective is breached.",
                         f"{slo_title(svc, slo)}: the average over {slo.window} is "
                         f"{{{{ $value | humanizeDuration }}}}, above the objective of {limit}."),

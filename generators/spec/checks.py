@@ -113,7 +113,7 @@ def references(model, doc):
                 yield from _ref(doc, ("alert_rules", rid, "runbook"), "runbook", r["runbook"], runbooks,
                                 f" of service {sid!r}")
         for oid, o in (s.get("slos") or {}).items():
-            for key in ("page_severity", "ticket_severity"):
+            for key in ("page_severity", "ticket_severity", "severity"):
                 if key in o:
                     yield from _ref(doc, ("services", sid, "slos", oid, key), "severity", o[key], sev)
         for i, p in enumerate(s.get("panels", [])):

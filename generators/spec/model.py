@@ -327,6 +327,7 @@ class SLO:
     sum_series: str | None         # average: <histogram>_sum
     count_series: str | None       # average: <histogram>_count
     tiers: tuple[BurnTier, ...]
+    severity: str                  # average objectives: the severity of a breach
     min_request_rate: Decimal
     pos: Position
 
@@ -887,6 +888,7 @@ def _slo(b: _Builder, org: Organization, defaults: dict, sid: str, metrics: dict
     return SLO(
         id=oid, service=sid, name=camel(sid, oid), type=kind, description=o.get("description", ""),
         objective=objective, window=window, threshold=thr, tiers=tiers,
+        severity=o.get("severity", defaults.get("ticket_severity", "")),
         min_request_rate=b.parse(decimal, o.get("min_request_rate", defaults.get("min_request_rate", 0.1)),
                                  at + ("min_request_rate",), Decimal("0.1")),
         pos=b.pos(*at), **series)
