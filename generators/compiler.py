@@ -45,13 +45,13 @@ def _raise_on_errors(problems: list[Problem]) -> None:
         raise SpecError(problems)
 
 
-def compile_spec(
+def load_model(
     spec: Path,
     *,
     ext_vars: dict[str, str] | None = None,
     tla_vars: dict[str, str] | None = None,
-) -> Compiled:
-    """Compile a spec into its output files; raise SpecError on any error."""
+):
+    """load -> schema -> model -> checks: (model, doc, warnings); SpecError on any error."""
     from .spec.checks import run_checks
     from .spec.model import build_model
 
@@ -61,6 +61,17 @@ def compile_spec(
     model = build_model(doc)
     problems += run_checks(model, doc)
     _raise_on_errors(problems)
+    return model, doc, problems
+
+
+def compile_spec(
+    spec: Path,
+    *,
+    ext_vars: dict[str, str] | None = None,
+    tla_vars: dict[str, str] | None = None,
+) -> Compiled:
+    """Compile a spec into its output files; raise SpecError on any error."""
+    model, doc, problems = load_model(spec, ext_vars=ext_vars, tla_vars=tla_vars)
     files: list[OutputFile] = []
     for target in _targets():
         files += target.generate(model)

@@ -24,27 +24,16 @@ from pathlib import Path
 
 import click
 
-from .spec.load import load
-from .spec.model import Model, Rotation, build_model
-from .spec.problems import SpecError, errors_in, report
-from .spec.schema import validate as validate_schema
+from . import compiler
+from .spec.model import Model, Rotation
+from .spec.problems import SpecError, report
 
 WEEK = dt.timedelta(weeks=1)
 
 
 def load_model(spec: Path) -> Model:
     """Load, validate and check a spec into its model, without generating anything."""
-    from .spec.checks import run_checks
-
-    doc = load(Path(spec))
-    problems = validate_schema(doc)
-    if errors_in(problems):
-        raise SpecError(problems)
-    model = build_model(doc)
-    problems += run_checks(model, doc)
-    if errors_in(problems):
-        raise SpecError(problems)
-    return model
+    return compiler.load_model(spec)[0]
 
 
 def rotation_table(model: Model, rotation: Rotation, start: dt.datetime, weeks: int) -> str:
