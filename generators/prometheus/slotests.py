@@ -22,6 +22,7 @@ Average SLOs get a firing, a quiet and a recording case.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -92,13 +93,8 @@ class Traffic:
     def steps(self) -> int:
         return sum(n for _, _, n in self.segments)
 
-    def counters(self) -> tuple[list[Fraction], list[Fraction]]:
-        total, bad = [Fraction(0)], [Fraction(0)]
-        for t, b, n in self.segments:
-            for _ in range(n):
-                total.append(total[-1] + t)
-                bad.append(bad[-1] + b)
-        return total, bad
+    def counters(self) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
+        return _counters(tuple(self.segments))
 
     def series(self, slo) -> dict[str, str]:
         bad = counter_values([(b, n) for _, b, n in self.segments])
@@ -107,6 +103,18 @@ class Traffic:
         if slo.type == "latency":
             return {selector_series(slo.total_series): total, selector_series(slo.good_series): good}
         return {selector_series(slo.error_series): bad, good_series(slo): good}
+
+
+@functools.lru_cache(maxsize=64)
+def _counters(segments: tuple) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
+    """Total and bad counters per step. Cached: every SLO with the same numbers has the same
+    traffic, and recomputing it per service was a third of generate time at 1000 services."""
+    total, bad = [Fraction(0)], [Fraction(0)]
+    for t, b, n in segments:
+        for _ in range(n):
+            total.append(total[-1] + t)
+            bad.append(bad[-1] + b)
+    return tuple(total), tuple(bad)
 
 
 class Simulation:
