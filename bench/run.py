@@ -2,7 +2,7 @@
 
     make bench        (= .venv/bin/python bench/run.py)
     .venv/bin/python bench/run.py [--sizes 10,100,1000] [--repeat 3] [--json bench/results/latest.json]
-                                  [--no-eval] [--eval-services 20] [--eval-history 3d]
+                                  [--no-eval] [--eval-services 5] [--eval-history 30d]
 
 For each N it writes a synthetic spec (bench/synth.py: a realistic mix of kinds,
 each service with its SLOs, threshold alerts and runbooks) and measures, each
@@ -123,8 +123,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="fresh processes per generate time (the best counts)")
     ap.add_argument("--json", default=str(HERE / "results" / "latest.json"))
     ap.add_argument("--no-eval", action="store_true", help="skip the rule evaluation cost run")
-    ap.add_argument("--eval-services", type=int, default=20)
-    ap.add_argument("--eval-history", default="3d")
+    ap.add_argument("--eval-services", type=int, default=5)
+    ap.add_argument("--eval-history", default="30d", help="history backfilled for the evaluation cost (30d: production)")
     ap.add_argument("--validate-timeout", type=float, default=600,
                     help="seconds to wait for one N's validation before reporting it as slower")
     args = ap.parse_args()
@@ -156,7 +156,7 @@ def main() -> None:
         if not args.no_eval:
             from evalcost import evaluation_cost, report
 
-            result["evaluation"] = evaluation_cost(args.eval_services, work, args.eval_history,
+            result["evaluation"] = evaluation_cost(args.eval_services, work, args.eval_history, interval="10s",
                                                    log=lambda m: print(m, file=sys.stderr))
             print()
             print(report(result["evaluation"]))
