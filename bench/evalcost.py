@@ -1,6 +1,6 @@
 """Rule evaluation cost: the generated SLO rules against the naive form, in a real Prometheus.
 
-    .venv/bin/python bench/evalcost.py [--services 20] [--history 3d] [--interval 5s]
+    .venv/bin/python bench/evalcost.py [--services 5] [--history 30d] [--interval 10s]
 
 For N synthetic services (bench/synth.py) it compiles the spec, keeps the SLO
 rules of the GENERATED rule files (burn-rate and objective alerts, recording
@@ -24,9 +24,10 @@ Reported per form: the sum over groups of `prometheus_rule_group_last_duration_s
 statistics, `stats=all`, for each rule's expression), both also per minute of
 production (each group weighted by 60 s / its own interval: the generated period
 group runs every minute, the naive rules at the spec's evaluation interval), and
-the number of series the recording rules create, in total and per SLO. History is bounded (3 days covers
-every alert window of a 30-day SLO; the period window reads what exists), and the
-same bound applies to both forms. Every Prometheus is stopped by its PID.
+the number of series the recording rules create, in total and per SLO. The default
+history is the full 30-day period at the spec's scrape interval (about 25 million
+samples for 5 services, 3-4 minutes in all); a shorter --history bounds every
+window of both forms alike. Every Prometheus is stopped by its PID.
 """
 from __future__ import annotations
 
@@ -274,7 +275,7 @@ def _recorded_now(prom: Prometheus, names: list[str]) -> list[tuple[str, tuple, 
     return out
 
 
-def evaluation_cost(n: int, workdir: Path, history: str = "3d", interval: str = "5s",
+def evaluation_cost(n: int, workdir: Path, history: str = "30d", interval: str = "10s",
                     cycles: int = 5, log=print) -> dict:
     """Evaluate the generated SLO rules and their naive form for `n` services; return the figures."""
     work = Path(tempfile.mkdtemp(prefix="evalcost-", dir=workdir))
@@ -366,9 +367,9 @@ def report(r: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Rule evaluation cost: generated SLO rules vs the naive form")
-    ap.add_argument("--services", type=int, default=20)
-    ap.add_argument("--history", default="3d")
-    ap.add_argument("--interval", default="5s")
+    ap.add_argument("--services", type=int, default=5)
+    ap.add_argument("--history", default="30d")
+    ap.add_argument("--interval", default="10s")
     ap.add_argument("--cycles", type=int, default=5)
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
