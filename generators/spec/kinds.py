@@ -142,5 +142,3 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in [
        "max by (namespace, pod) (increase({pod_restarts}[{w}]))", by=("namespace", "pod"),
        window="1h", description="container restarts of a pod over the window"),
 ]}
-
-OPERATORS = (">", ">=", "<", "<=", "==", "!=")
