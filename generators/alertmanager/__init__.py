@@ -66,7 +66,7 @@ def generate(model) -> list[OutputFile]:
     header = generated_header(model.source)
     templates = template_files(model)
     cfg = config.config(model, ["templates/*.tmpl"])
-    values, notes = helm.values(config.config(model, []), templates)
+    values, notes = helm.values(dict(cfg, templates=[]), templates)   # helm.values copies what it changes
     routes_notes = [
         "Routing cases: `montool build` runs `amtool config routes test --verify.receivers` for each.",
         "Inhibitions and maintenance mutes are expectations for the end-to-end tests (amtool cannot test them).",

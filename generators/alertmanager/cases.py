@@ -84,16 +84,17 @@ def service_alert(model, svc, severity) -> dict:
 def routing_cases(model) -> list[RouteCase]:
     org = model.organization
     last = model.severities[-1].id if model.severities else UNKNOWN_SEVERITY
+    pagerduty = plan.pagerduty_index(model)
     cases = [RouteCase(plan.WATCHDOG, _labels(model, plan.WATCHDOG, last, "prometheus", org.team, "watchdog"),
                        [plan.DEADMANS_SWITCH])]
     for sev in model.severities:
         for svc in model.services:
             cases.append(RouteCase(f"{sev.id} {svc.id}", service_alert(model, svc, sev),
-                                   plan.receivers_for(model, sev, svc.id)))
+                                   plan.receivers_for(model, sev, svc.id, pagerduty)))
         cases.append(RouteCase(
             f"{sev.id} {UNKNOWN_SERVICE}",
             _labels(model, "UnknownServiceRoutingTest", sev.id, UNKNOWN_SERVICE, org.team, "routing_test"),
-            plan.receivers_for(model, sev, None)))
+            plan.receivers_for(model, sev, None, pagerduty)))
     unknown = UNKNOWN_SEVERITY
     while model.severity(unknown):
         unknown += "-"

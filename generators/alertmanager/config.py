@@ -69,10 +69,11 @@ def global_section(model) -> dict:
 # --- routing -------------------------------------------------------------------------
 
 def route(model) -> dict:
+    pagerduty = plan.pagerduty_index(model)
     return {
         "receiver": plan.DEFAULT,
         "group_by": list(GROUP_BY),
-        "routes": [watchdog_route()] + [severity_route(model, s) for s in model.severities],
+        "routes": [watchdog_route()] + [severity_route(model, s, pagerduty) for s in model.severities],
     }
 
 
@@ -87,7 +88,7 @@ def _timed(r: dict, mutes: list[str]) -> dict:
     return r
 
 
-def severity_route(model, severity) -> dict:
+def severity_route(model, severity, pagerduty: dict | None = None) -> dict:
     """The route of one severity: its timings, and one child per receiver it reaches.
 
     Every child but the last has `continue: true`, so an alert reaches each of
@@ -95,8 +96,9 @@ def severity_route(model, severity) -> dict:
     inherit `mute_time_intervals` from a parent route.
     """
     children = []
+    pagerduty = pagerduty if pagerduty is not None else plan.pagerduty_index(model)
     for svc in model.services:
-        pd = model.pagerduty_service(svc.id, severity.id)
+        pd = pagerduty.get((svc.id, severity.id))
         if pd is not None:
             children.append(_timed({"matchers": [eq("service", svc.id)], "receiver": plan.pagerduty_receiver(pd)},
                                    plan.mutes_for(model, severity.id, svc.id)))

@@ -53,14 +53,26 @@ def deadmans_switch_channels(model) -> list:
     return [ch for ch in model.channels if ch.type == "webhook" and ch.id not in used]
 
 
-def receivers_for(model, severity, service_id: str | None) -> list[str]:
+def pagerduty_index(model) -> dict:
+    """(service id, severity id) -> PagerDuty service, the first of each pair as in
+    `model.pagerduty_service`, which scans the whole list on every call (quadratic at
+    a thousand services)."""
+    out = {}
+    for pd in model.pagerduty_services:
+        out.setdefault((pd.service, pd.severity), pd)
+    return out
+
+
+def receivers_for(model, severity, service_id: str | None, pagerduty: dict | None = None) -> list[str]:
     """The receivers an alert of `severity` and service `service_id` reaches, in order.
 
     `service_id` None (or a service the spec does not know) gets no PagerDuty
-    receiver: there is no PagerDuty service for it.
+    receiver: there is no PagerDuty service for it. `pagerduty` is
+    `pagerduty_index(model)`, passed by callers that ask for many services.
     """
     out = []
-    pd = model.pagerduty_service(service_id, severity.id) if service_id else None
+    index = pagerduty if pagerduty is not None else pagerduty_index(model)
+    pd = index.get((service_id, severity.id)) if service_id else None
     if pd is not None:
         out.append(pagerduty_receiver(pd))
     out += [ch.id for ch in severity_channels(model, severity)]
