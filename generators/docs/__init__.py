@@ -20,6 +20,8 @@ and the Alertmanager target's `routing_table` and receivers.
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -36,8 +38,24 @@ def cell(value) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(SandboxedEnvironment):
+    """The sandbox, with `x.key` on a context dict answered without first trying (and
+    failing) an attribute lookup: the same result as the sandbox's own getattr, which
+    prefers a dict's attributes (`items`, `keys`...) and falls back to its items."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+@lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    """One environment per process, so each template is compiled once."""
+    env = _Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         undefined=StrictUndefined,
         autoescape=False,          # Markdown, not HTML; values are escaped per context by filters
@@ -51,14 +69,12 @@ def environment() -> SandboxedEnvironment:
 
 def render(env: SandboxedEnvironment, template: str, context: dict) -> str:
     text = env.get_template(template).render(**context)
-    lines = [line.rstrip() for line in text.split("\n")]
-    out, blank = [], False
-    for line in lines:                 # at most one blank line in a row; LF; one final newline
-        if not line and blank:
-            continue
-        out.append(line)
-        blank = not line
-    return "\n".join(out).strip("\n") + "\n"
+    text = "\n".join([line.rstrip() for line in text.split("\n")])
+    # at most one blank line in a row; LF; one final newline
+    return _BLANK_RUN.sub("\n\n", text).strip("\n") + "\n"
+
+
+_BLANK_RUN = re.compile(r"\n{3,}")
 
 
 def generate(model) -> list[OutputFile]:

@@ -25,10 +25,22 @@ class Context:
         self.alerts = F.alert_docs(model, self.rules)
         self.routes = F.Routing(model)
         self.header = generated_header(model.source).lstrip("# ")
+        self.alerts_of: dict[str, list[F.AlertDoc]] = {}
+        for d in self.alerts:
+            self.alerts_of.setdefault(d.service, []).append(d)
+        self._memo: dict = {}      # contexts are plain data shared by the pages that show them
+
+    def _once(self, key, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     # --- shared pieces ------------------------------------------------------------
 
     def severity(self, sid: str) -> dict:
+        return self._once(("severity", sid), lambda: self._severity(sid))
+
+    def _severity(self, sid: str) -> dict:
         s = self.model.severity(sid)
         if s is None:
             return {"id": sid, "name": sid, "response": "", "pages": False, "channels": ""}
@@ -40,6 +52,11 @@ class Context:
         return team.name if team else tid
 
     def routing(self, rule: F.Rule) -> dict:
+        """Routing depends on the rule's severity, service and whether it is the Watchdog only."""
+        return self._once(("routing", rule.severity, rule.service, rule.kind == "watchdog"),
+                          lambda: self._routing(rule))
+
+    def _routing(self, rule: F.Rule) -> dict:
         sev = self.severity(rule.severity)
         receivers = [self.routes.describe(r) for r in self.routes.receivers_for(rule)]
         muted = self.routes.mutes_for(rule)
@@ -54,6 +71,9 @@ class Context:
         }
 
     def alert_context(self, d: F.AlertDoc) -> dict:
+        return self._once(("alert", id(d)), lambda: self._alert_context(d))
+
+    def _alert_context(self, d: F.AlertDoc) -> dict:
         m = self.model
         svc = m.service(d.service)
         rules = [{"severity": self.severity(r.severity), "expr": r.expr, "for": r.for_, "burn": r.label("burn"),
@@ -106,6 +126,9 @@ class Context:
                 None)
 
     def slo_context(self, o) -> dict:
+        return self._once(("slo", id(o)), lambda: self._slo_context(o))
+
+    def _slo_context(self, o) -> dict:
         return {
             "name": o.name, "id": o.id, "type": o.type, "description": o.description,
             "objective": F.pct(o.objective), "window": str(o.window), "budget": F.pct(o.error_budget),
@@ -124,7 +147,7 @@ class Context:
         ids = [s.id for s in m.services] + sorted({d.service for d in self.alerts} - {s.id for s in m.services})
         for sid in ids:
             svc = m.service(sid)
-            alerts = [self.alert_context(d) for d in self.alerts if d.service == sid]
+            alerts = [self.alert_context(d) for d in self.alerts_of.get(sid, [])]
             if svc is None and not alerts:
                 continue
             pages.append({

@@ -451,19 +451,35 @@ class Model:
     def team(self, tid: str) -> Team | None:
         return self._get("teams", tid)
 
+    def _cached(self, key: str, make):
+        """A derived value computed once per model (the model is immutable)."""
+        if key not in self._index:
+            self._index[key] = make()
+        return self._index[key]
+
     @property
     def alerts(self) -> tuple[Alert, ...]:
-        return tuple(a for s in self.services for a in s.alerts)
+        return self._cached("alerts", lambda: tuple(a for s in self.services for a in s.alerts))
 
     @property
     def slos(self) -> tuple[SLO, ...]:
-        return tuple(o for s in self.services for o in s.slos)
+        return self._cached("slos", lambda: tuple(o for s in self.services for o in s.slos))
 
     def policy(self, severity: str) -> EscalationPolicy | None:
-        return next((p for p in self.policies if p.severity == severity), None)
+        def index() -> dict:
+            out: dict = {}
+            for p in self.policies:
+                out.setdefault(p.severity, p)                # the first match, as a scan would find
+            return out
+        return self._cached("policy", index).get(severity)
 
     def pagerduty_service(self, service: str, severity: str) -> PagerDutyService | None:
-        return next((p for p in self.pagerduty_services if p.service == service and p.severity == severity), None)
+        def index() -> dict:
+            out: dict = {}
+            for p in self.pagerduty_services:
+                out.setdefault((p.service, p.severity), p)   # the first match, as a scan would find
+            return out
+        return self._cached("pagerduty_service", index).get((service, severity))
 
     # --- stable identities shared by every target ---------------------------------
 
