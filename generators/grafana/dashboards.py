@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass
-
-from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from functools import cached_property
 
 from ..spec.model import Model, stable_id
 from ..spec.problems import Position
+from ..emit import json_text
 from ..spec.values import Duration
-from .panels import DATASOURCE, V2_NOTICE, dashboard_path, db, dm
+from .panels import DATASOURCE, V2_NOTICE, dashboard_path, db, dm, row
 from .sections import Row, sections
 from .service import INSTANCE_VARIABLE, red_rows, slo_links, slo_rows
 from .sections.infrastructure import NODE_VARIABLE
+from .template import Panel, Template, cached, panel_text, panels_text, sdk_json, shape_of, slot, string_values
 
 FOLDER_OVERVIEW = "Overview"
 FOLDER_SLO = "SLOs"
@@ -36,7 +37,12 @@ class Built:
     title: str
     folder: str
     pos: Position            # the spec node the dashboard comes from
-    data: dict               # the dashboard JSON model
+    text: str                # the dashboard's JSON text (as written)
+
+    @cached_property
+    def data(self) -> dict:
+        """The dashboard JSON model."""
+        return json.loads(self.text)
 
 
 def grafana_duration(d: Duration) -> str:
@@ -51,10 +57,11 @@ def org_tag(model: Model) -> str:
     return stable_id(model.organization.name)
 
 
-def _variables(model: Model, query_vars: list[tuple[str, str, str]]):
+def _variables(n: int, s):
     out = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")
            .description("The Prometheus that evaluates the organisation's rules.")]
-    for name, label, query in query_vars:
+    for _ in range(n):
+        name, label, query = next(s), next(s), next(s)
         out.append(db.QueryVariable(name).label(label).datasource(DATASOURCE).query(query).definition(query)
                    .multi(True).include_all(True).all_value(".*").refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
                    .sort(dm.VariableSort.ALPHABETICAL_ASC)
@@ -62,51 +69,73 @@ def _variables(model: Model, query_vars: list[tuple[str, str, str]]):
     return out
 
 
-def _links(model: Model, extra: list[tuple[str, str]]):
-    tag = org_tag(model)
-    out = [db.DashboardLink(f"{model.organization.name} dashboards").type(dm.DashboardLinkType.DASHBOARDS)
-           .tags([tag]).as_dropdown(True).keep_time(True).include_vars(False).target_blank(False)
+def _links(n: int, s):
+    out = [db.DashboardLink(next(s)).type(dm.DashboardLinkType.DASHBOARDS)
+           .tags([next(s)]).as_dropdown(True).keep_time(True).include_vars(False).target_blank(False)
            .icon("external link").tooltip("")]
-    out += [db.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(url).keep_time(True)
-            .include_vars(False).target_blank(False).icon("dashboard").tooltip(title).tags([])
-            for title, url in extra]
+    for _ in range(n):
+        title, url = next(s), next(s)
+        out.append(db.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(url).keep_time(True)
+                   .include_vars(False).target_blank(False).icon("dashboard").tooltip(title).tags([]))
     return out
 
 
-def _assemble(model: Model, uid: str, title: str, description: str, tags: list[str], rows: list[Row],
-              refresh: Duration, time: Duration, query_vars=(), links=()) -> dict:
-    tz = model.organization.timezone
+def _frame(n_tags: int, n_vars: int, n_links: int, s) -> str:
+    """The dashboard without its panels (a `panels` slot where they go), as JSON text."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=V2_NOTICE, category=DeprecationWarning)
-        d = db.Dashboard(title)
-    d = (d.uid(uid).description(description).tags([org_tag(model), *tags])
-         .timezone("utc" if tz.upper() == "UTC" else tz).tooltip(dm.DashboardCursorSync.CROSSHAIR)
-         .time(f"now-{grafana_duration(time)}", "now").refresh(grafana_duration(refresh)).readonly()
-         .variables(_variables(model, list(query_vars))).links(_links(model, list(links))))
-    for row in rows:
-        d = d.with_row(db.Row(row.title).collapsed(False))
-        for panel in row.panels:
-            d = d.with_panel(panel)
-    data = json.loads(json.dumps(d.build(), cls=JSONEncoder))
-    layout(data.get("panels", []))
-    return data
+        d = db.Dashboard(next(s))
+    d = (d.uid(next(s)).description(next(s)).tags([next(s) for _ in range(n_tags)])
+         .timezone(next(s)).tooltip(dm.DashboardCursorSync.CROSSHAIR)
+         .time(next(s), "now").refresh(next(s)).readonly()
+         .variables(_variables(n_vars, s)).links(_links(n_links, s)))
+    data = sdk_json(d.build())
+    data["panels"] = slot("panels")
+    return json_text(data)
 
 
-def layout(panels: list[dict]) -> None:
-    """Number the panels in order and place them left to right, wrapping at the grid's
-    24 columns; each row starts on a line of its own."""
+def _assemble(model: Model, uid: str, title: str, description: str, tags: list[str], rows: list[Row],
+              refresh: Duration, time: Duration, query_vars=(), links=()) -> str:
+    """The dashboard's JSON text: its frame (from a template per shape), its rows and panels laid out."""
+    tz = model.organization.timezone
+    tags = [org_tag(model), *tags]
+    strings = (title, uid, description, *tags, "utc" if tz.upper() == "UTC" else tz,
+               f"now-{grafana_duration(time)}", grafana_duration(refresh),
+               *(x for v in query_vars for x in v), f"{model.organization.name} dashboards", org_tag(model),
+               *(x for link in links for x in link))
+    shape = shape_of("dashboard", strings, len(tags), len(query_vars), len(links))
+    frame = cached(shape, lambda: _frame(len(tags), len(query_vars), len(links),
+                                         iter([slot(i) for i in range(len(strings))])))
+    values = string_values(strings)
+    panels = [p for r in rows for p in (row(r.title), *r.panels)]
+    if not panels:
+        return _without_panels(frame, values)
+    values["panels"] = panels_text([panel_text(p, i, x, y) for p, (i, x, y) in zip(panels, layout(panels))])
+    return frame.fill(values)
+
+
+def _without_panels(frame: Template, values: dict[str, str]) -> str:
+    """A dashboard without rows has no `panels` key (the SDK writes none)."""
+    data = json.loads(frame.fill({**values, "panels": "null"}))
+    del data["panels"]
+    return json_text(data)
+
+
+def layout(panels: list[Panel]) -> list[tuple[int, int, int]]:
+    """(id, x, y) of each panel: numbered in order and placed left to right, wrapping at
+    the grid's 24 columns; each row starts on a line of its own."""
+    out = []
     x = y = line = 0
-    for i, panel in enumerate(panels, start=1):
-        panel["id"] = i  # stable: the order of rows and panels
-        pos = panel["gridPos"]
-        if panel["type"] == "row" or x + pos["w"] > GRID_WIDTH:
+    for i, panel in enumerate(panels, start=1):  # ids are stable: the order of rows and panels
+        if panel.type == "row" or x + panel.width > GRID_WIDTH:
             x, y, line = 0, y + line, 0
-        panel["gridPos"] = {**pos, "x": x, "y": y}
-        if panel["type"] == "row":
-            y += pos["h"]
+        out.append((i, x, y))
+        if panel.type == "row":
+            y += panel.height
             continue
-        x += pos["w"]
-        line = max(line, pos["h"])
+        x += panel.width
+        line = max(line, panel.height)
+    return out
 
 
 def _overview_links(model: Model) -> list[tuple[str, str]]:

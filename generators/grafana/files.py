@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..emit import OutputFile, generated_header, json_text, yaml_text
+from ..emit import OutputFile, generated_header, yaml_text
 from ..spec.model import Model
 from .dashboards import Built, org_tag
 
@@ -63,24 +63,34 @@ def configmap(model: Model, b: Built, text: str) -> OutputFile:
         # The bytes yaml_text writes for this value (a `|` block indented by 4), without
         # PyYAML's per-character scan, which took seconds per large dashboard.
         del body["data"]
-        lines = "".join(f"    {line}\n" for line in text[:-1].split("\n"))
+        lines = "    " + text[:-1].replace("\n", "\n    ") + "\n"
         return OutputFile(path, f"{yaml_text(body, header=header)}data:\n  {b.uid}.json: |\n{lines}")
     return OutputFile(path, yaml_text(body, header=header))
 
 
 # Text PyYAML writes as a plain `|` literal block: printable, no line break other than
 # LF, no empty line, no leading or trailing space, one final newline.
-_NOT_PLAIN_BLOCK = re.compile(r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff]| \n|\n\n")
+# (Substring tests, and for ASCII text a byte deletion: one regular expression scanned
+# the text at a tenth of the speed, seconds on large dashboards.)
+_NOT_PLAIN_CHAR = re.compile(r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff]")
+_PLAIN_ASCII = b"\n" + bytes(range(0x20, 0x7f))
+
+
+def _plain_chars(text: str) -> bool:
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PLAIN_ASCII)
+    return _NOT_PLAIN_CHAR.search(text) is None
 
 
 def _plain_block(text: str) -> bool:
-    return text.endswith("\n") and not text.startswith((" ", "\n")) and _NOT_PLAIN_BLOCK.search(text) is None
+    return (text.endswith("\n") and not text.startswith((" ", "\n")) and " \n" not in text
+            and "\n\n" not in text and _plain_chars(text))
 
 
 def output_files(model: Model, built: list[Built]) -> list[OutputFile]:
     out = [provisioning(model)]
     for b in sorted(built, key=lambda b: (b.folder, b.uid)):
-        text = json_text(b.data)
+        text = b.text
         out.append(OutputFile(dashboard_path(b), text))
         out.append(configmap(model, b, text))
     return out

@@ -6,6 +6,7 @@ fixed window, so a panel stays right at any zoom level.
 """
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,10 +25,12 @@ with warnings.catch_warnings():
     from grafana_foundation_sdk.models import common as cm
     from grafana_foundation_sdk.models import dashboard as dm
     from grafana_foundation_sdk.models import prometheus as pm
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from ..spec import kinds as K
 from ..spec.model import Service, render_signal
 from ..spec.values import Metric
+from .template import Panel, shape_of
 
 DATASOURCE = cm.DataSourceRef(type_val="prometheus", uid="${datasource}")
 RATE_INTERVAL = "$__rate_interval"
@@ -152,12 +155,17 @@ def _ref_id(i: int) -> str:
     return out
 
 
-def _targets(queries: list[Query]):
+def _query_strings(queries) -> list[str]:
+    return [s for q in queries for s in ((q.expr, q.legend) if q.legend else (q.expr,))]
+
+
+def _targets(queries, s):
+    """SDK queries, their expression and legend read from the strings `s`."""
     out = []
     for i, q in enumerate(queries):
-        t = prom.Dataquery().expr(q.expr).ref_id(_ref_id(i)).datasource(DATASOURCE)
+        t = prom.Dataquery().expr(next(s)).ref_id(_ref_id(i)).datasource(DATASOURCE)
         if q.legend:
-            t = t.legend_format(q.legend)
+            t = t.legend_format(next(s))
         if q.instant:
             t = t.instant()
         else:
@@ -168,75 +176,115 @@ def _targets(queries: list[Query]):
     return out
 
 
-def _links(links: list[tuple[str, str]]):
-    return [db.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(url).keep_time(True)
-            .include_vars(False).target_blank(False).tooltip(title).icon("dashboard")
-            for title, url in links]
+def _links(n: int, s):
+    out = []
+    for _ in range(n):
+        title, url = next(s), next(s)
+        out.append(db.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(url).keep_time(True)
+                   .include_vars(False).target_blank(False).tooltip(title).icon("dashboard"))
+    return out
 
 
-def _common(panel, title: str, description: str, unit: str, queries, width: int, height: int,
-            steps: list[Step], links, decimals):
-    panel = (panel.title(title).description(description).unit(unit).datasource(DATASOURCE)
-             .targets(_targets(queries)).span(width).height(height))
-    if steps:
-        panel = panel.thresholds(_thresholds(steps))
-    if links:
-        panel = panel.links(_links(links))
-    if decimals is not None:
-        panel = panel.decimals(decimals)
-    return panel
+def _typed(x):
+    """A key part that tells 0 from 0.0 and False (they are written differently)."""
+    return (type(x).__name__, x)
+
+
+def _panel(kind: str, builder, title: str, description: str, unit: str, queries, width: int, height: int,
+           steps, links, decimals, shape: tuple, finish) -> Panel:
+    """A panel of SDK type `builder`: the options common to all panels, then `finish(panel)`."""
+    queries, steps, links = tuple(queries), tuple(steps), tuple(links)
+    strings = (title, description, *_query_strings(queries), *(s for link in links for s in link))
+    key = shape_of(kind, strings, unit, tuple((bool(q.legend), q.instant, q.table) for q in queries), width,
+                   height, tuple((None if st.value is None else float(st.value), st.color) for st in steps),
+                   len(links), _typed(decimals), *shape)
+
+    def make(s):
+        panel = (builder().title(next(s)).description(next(s)).unit(unit).datasource(DATASOURCE)
+                 .targets(_targets(queries, s)).span(width).height(height))
+        if steps:
+            panel = panel.thresholds(_thresholds(list(steps)))
+        if links:
+            panel = panel.links(_links(len(links), s))
+        if decimals is not None:
+            panel = panel.decimals(decimals)
+        return finish(panel)
+
+    return Panel(kind, key, strings, make, width, height, queries)
+
+
+def row(title: str) -> Panel:
+    """A row (expanded): a title bar across the grid."""
+    return Panel("row", shape_of("row", (title,)), (title,), lambda s: db.Row(next(s)).collapsed(False))
 
 
 def timeseries(title: str, description: str, unit: str, queries: list[Query], *, width: int = 12,
                height: int = 8, steps: list[Step] = (), links=(), decimals=None, min_value=None,
-               max_value=None, stack: bool = False):
+               max_value=None, stack: bool = False) -> Panel:
     """A time series; thresholds (if any) are drawn as dashed lines."""
-    panel = _common(tsb.Panel(), title, description, unit, queries, width, height, list(steps), links, decimals)
-    panel = (panel.line_width(1).fill_opacity(10).show_points(cm.VisibilityMode.NEVER)
-             .legend(cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
-                     .placement(cm.LegendPlacement.BOTTOM).show_legend(True))
-             .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.DESCENDING)))
-    if steps:
-        panel = panel.thresholds_style(cb.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.DASHED))
-    if min_value is not None:
-        panel = panel.min(min_value)
-    if max_value is not None:
-        panel = panel.max(max_value)
-    if stack:
-        panel = panel.stacking(cb.StackingConfig().mode(cm.StackingMode.NORMAL))
-    return panel
+    def finish(panel):
+        panel = (panel.line_width(1).fill_opacity(10).show_points(cm.VisibilityMode.NEVER)
+                 .legend(cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
+                         .placement(cm.LegendPlacement.BOTTOM).show_legend(True))
+                 .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.DESCENDING)))
+        if steps:
+            panel = panel.thresholds_style(cb.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.DASHED))
+        if min_value is not None:
+            panel = panel.min(min_value)
+        if max_value is not None:
+            panel = panel.max(max_value)
+        if stack:
+            panel = panel.stacking(cb.StackingConfig().mode(cm.StackingMode.NORMAL))
+        return panel
+
+    return _panel("timeseries", tsb.Panel, title, description, unit, queries, width, height, steps, links,
+                  decimals, (_typed(min_value), _typed(max_value), stack), finish)
 
 
 def stat(title: str, description: str, unit: str, queries: list[Query], *, width: int = 6,
          height: int = 4, steps: list[Step] = (), links=(), decimals=None, mappings=(), graph: bool = True,
-         no_value: str | None = None):
+         no_value: str | None = None) -> Panel:
     """A single number (the last value), coloured by its thresholds."""
-    panel = _common(statb.Panel(), title, description, unit, queries, width, height, list(steps), links, decimals)
-    panel = (panel.graph_mode(cm.BigValueGraphMode.AREA if graph else cm.BigValueGraphMode.NONE)
-             .color_mode(cm.BigValueColorMode.VALUE if steps else cm.BigValueColorMode.NONE)
-             .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
-    if mappings:
-        panel = panel.mappings(list(mappings))
-    if no_value is not None:
-        panel = panel.no_value(no_value)
-    return panel
+    def finish(panel):
+        panel = (panel.graph_mode(cm.BigValueGraphMode.AREA if graph else cm.BigValueGraphMode.NONE)
+                 .color_mode(cm.BigValueColorMode.VALUE if steps else cm.BigValueColorMode.NONE)
+                 .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
+        if mappings:
+            panel = panel.mappings(list(mappings))
+        if no_value is not None:
+            panel = panel.no_value(no_value)
+        return panel
+
+    mkey = "up" if mappings is UP_MAPPINGS else json.dumps(list(mappings), cls=JSONEncoder, sort_keys=True)
+    return _panel("stat", statb.Panel, title, description, unit, queries, width, height, steps, links,
+                  decimals, (mkey, graph, no_value), finish)
 
 
 def table(title: str, description: str, unit: str, queries: list[Query], *, hide: tuple[str, ...] = (),
-          width: int = 24, height: int = 8):
+          width: int = 24, height: int = 8) -> Panel:
     """A table of instant query results; `hide` names columns not to show."""
-    panel = _common(tableb.Panel(), title, description, unit, queries, width, height, [], (), None)
-    if hide:
-        panel = panel.with_transformation(dm.DataTransformerConfig(
-            id_val="organize", options={"excludeByName": {name: True for name in hide}}))
-    return panel
+    def finish(panel):
+        if hide:
+            panel = panel.with_transformation(dm.DataTransformerConfig(
+                id_val="organize", options={"excludeByName": {name: True for name in hide}}))
+        return panel
+
+    return _panel("table", tableb.Panel, title, description, unit, queries, width, height, (), (), None,
+                  (tuple(hide),), finish)
 
 
-def up_mappings() -> list:
-    """0 -> Down (red), 1 -> Up (green)."""
+def _up_mappings() -> list:
     return [dm.ValueMap(options={
         "0": dm.ValueMappingResult(text="Down", color="red", index=0),
         "1": dm.ValueMappingResult(text="Up", color="green", index=1)})]
+
+
+UP_MAPPINGS = tuple(_up_mappings())
+
+
+def up_mappings() -> tuple:
+    """0 -> Down (red), 1 -> Up (green)."""
+    return UP_MAPPINGS
 
 
 UP_STEPS = [Step(None, "red"), Step(Decimal(1), OK_COLOR)]
