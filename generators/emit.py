@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -92,23 +94,284 @@ _Dumper.add_representer(float, _represent_float)
 _Dumper.add_representer(Decimal, lambda d, x: _represent_float(d, float(x)))
 _Dumper.add_representer(tuple, _represent_list)
 
+_WIDTH = 1_000_000
+
+# The fast writer. PyYAML's emitter analyses every scalar character by character and
+# walks an event state machine per node; on the large rule trees that was most of the
+# generate time. This writer lays out the (simple, block-only) structure itself and asks
+# PyYAML's own representer, resolver and emitter for each *distinct* scalar's text once,
+# in the context it is written in (mapping key, or value after "key:" / "- "), then
+# reuses that text. Whatever it is not sure of raises _Fallback and the whole document
+# goes through PyYAML (same bytes by construction; only slower).
+
+
+class _Fallback(Exception):
+    """The fast writer does not handle this document; PyYAML writes it."""
+
+
+class _Sink(list):
+    write = list.append
+
+
+_sink = _Sink()
+_scratch = _Dumper(_sink, default_flow_style=False, allow_unicode=True, indent=2, width=_WIDTH,
+                   line_break="\n", sort_keys=False)
+_scratch.tag_prefixes = dict(yaml.emitter.Emitter.DEFAULT_TAG_PREFIXES)  # as a document start sets
+_scratch_lock = threading.Lock()
+_BREAKS = frozenset("\n\x85\u2028\u2029")
+_MAX_SCALAR = 100_000  # far below the width, so PyYAML never folds what we cache
+_MAX_CACHE = 200_000
+_KEY, _VALUE, _ITEM = 0, 1, 2  # after an indent / after "key:" / after "- "
+
+
+def _emit_scalar(value, where: int, indent: int) -> tuple[str, bool]:
+    """(text, open_ended) PyYAML writes for a scalar node, run through its own code:
+    representer (our styles and number text), serializer's implicit-tag test, the
+    emitter's style choice, tag and scalar writers. ``indent`` is the enclosing
+    collection's indent (literal blocks are indented from it). The text ends with the
+    line break the next node would write first, unless the scalar already ended its line."""
+    d = _scratch
+    with _scratch_lock:
+        node = d.represent_data(value)
+        if not isinstance(node, yaml.ScalarNode):
+            raise _Fallback
+        implicit = (node.tag == d.resolve(yaml.ScalarNode, node.value, (True, False)),
+                    node.tag == d.resolve(yaml.ScalarNode, node.value, (False, True)))
+        d.event = yaml.ScalarEvent(None, node.tag, implicit, node.value, style=node.style)
+        d.analysis = d.style = d.prepared_tag = d.prepared_anchor = None
+        d.flow_level, d.indent, d.indents, d.states = 0, indent, [], [None]
+        d.column, d.whitespace, d.indention, d.open_ended = indent, where != _VALUE, False, False
+        _sink.clear()
+        if where == _KEY and not d.check_simple_key():
+            raise _Fallback  # long, empty or multi-line keys are written "? key"
+        d.expect_node(mapping=where != _ITEM, sequence=where == _ITEM, simple_key=where == _KEY)
+        text = "".join(_sink)
+        if where != _KEY and d.column:
+            text += "\n"
+        return text, d.open_ended
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+# Printable characters that are neither line breaks nor "special" to PyYAML's
+# analyze_scalar (with allow_unicode): ASCII 0x20-0x7E and the Unicode ranges it accepts,
+# minus NEL, the line/paragraph separators and the BOM.
+_CHARS = "[ -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]"
+_LINE = re.compile(f"{_CHARS}+")
+_LINES = re.compile(f"(?:{_CHARS}|\n)*\n(?:{_CHARS}|\n)*")
+_FIRST_INDICATORS = "#,[]{}&*!|>'\"%@`"
+
+
+def _is_plain(s: str) -> bool:
+    """No leading/trailing space and no block indicator (one printable line; see below)."""
+    first = s[0]
+    return not (first in _FIRST_INDICATORS or (first in "?:-" and (len(s) == 1 or s[1] == " "))
+                or ": " in s or s[-1] == ":" or " #" in s or s.startswith(("---", "..."))
+                or first == " " or s[-1] == " ")
+
+
+def _plain_or_literal(s: str, where: int, indent: int) -> str | None:
+    """The text of ``s`` computed here, for the two common shapes of string, or None when
+    not sure (PyYAML then decides). It follows PyYAML's rules (emitter.analyze_scalar,
+    choose_scalar_style, process_tag, write_plain / write_single_quoted / write_literal):
+
+    One line of printable characters: plain unless the resolver would read it back as
+    something else (true, 1.5, null...), or it has a leading or trailing space, or a block
+    indicator: one of _FIRST_INDICATORS first, "?", ":" or "-" first and alone or before
+    a space, ": " or a final ":", " #", or a "---"/"..." start. Otherwise single quoted
+    (always allowed without breaks or special characters), quotes doubled, no tag (a
+    quoted str needs none). No folding below the width. A key must be short enough to
+    be "simple" (check_simple_key: under 128 with the 5 of "!!str").
+    Multi-line (values and items only; our representer asks "|" when there is a newline):
+    a literal block unless a space ends a line or the text; hints "2" when the text starts
+    with a space or break, "-" without a final newline, "+" with two or more (left to
+    PyYAML: it also ends the document with "..."); lines indented by the enclosing
+    indent + 2, empty lines bare.
+    """
+    if _LINE.fullmatch(s):
+        if where == _KEY and len(s) > 100:
+            return None
+        plain = _is_plain(s) and _scratch.resolve(yaml.ScalarNode, s, (True, False)) == _STR_TAG
+        text = s if plain else "'" + s.replace("'", "''") + "'"
+        return text if where == _KEY else (" " + text + "\n" if where == _VALUE else text + "\n")
+    if where != _KEY and _LINES.fullmatch(s) and s[-1] != " " and " \n" not in s:
+        hints = "2" if s[0] in " \n" else ""
+        if s[-1] != "\n":
+            hints += "-"
+        elif len(s) == 1 or s[-2] == "\n":
+            return None
+        pad = _pad(indent + 2)
+        body = s if s[-1] == "\n" else s + "\n"
+        lines = "".join((pad + line if line else "") + "\n" for line in body[:-1].split("\n"))
+        return (" |" if where == _VALUE else "|") + hints + "\n" + lines
+    return None
+
+
+def _plain_other(value, where: int) -> str | None:
+    """Numbers, bools and None: the representer's text, plain when the resolver reads it
+    back with the representer's tag and it passes the same plain test as strings."""
+    node = _scratch.represent_data(value)
+    text = node.value
+    if (node.style is None and _LINE.fullmatch(text) and _is_plain(text)
+            and _scratch.resolve(yaml.ScalarNode, text, (True, False)) == node.tag):
+        return text if where == _KEY else (" " + text + "\n" if where == _VALUE else text + "\n")
+    return None
+
+
+# Per context: str -> text for strings whose text has no line break (the indent does not
+# matter), and the rest keyed by ((type, value), indent) or (type, value) (1, 1.0 and
+# True are equal keys, so the type is part of the key).
+_str_caches: tuple[dict, dict, dict] = ({}, {}, {})
+_caches: tuple[dict, dict, dict] = ({}, {}, {})
+
+
+def _scalar(value, where: int, indent: int) -> str:
+    """The cached text of a scalar (a cache miss for strings reaches here)."""
+    t = type(value)
+    if t is str:
+        text = _str_caches[where].get(value)
+        if text is not None:
+            return text
+    key = (t, value)
+    cache = _caches[where]
+    try:
+        text = cache.get(key) or cache.get((key, indent))
+    except TypeError:
+        raise _Fallback from None  # unhashable (a signalling Decimal NaN): PyYAML's error
+    if text is None:
+        if t is str and len(value) > _MAX_SCALAR:
+            raise _Fallback  # could reach the width, where PyYAML starts folding
+        text = _plain_or_literal(value, where, indent) if t is str else _plain_other(value, where)
+        if text is None:
+            text, _ = _emit_scalar(value, where, indent)
+        multiline = not _BREAKS.isdisjoint(text[:-1] if where != _KEY else text)
+        if multiline:
+            cache[(key, indent)] = text
+        elif t is str:
+            _str_caches[where][value] = text
+        else:
+            cache[key] = text
+        for c in (cache, _str_caches[where]):
+            if len(c) > _MAX_CACHE:
+                c.clear()
+    return text
+
+
+_PADS = [" " * i for i in range(64)]
+_SCALARS = {str, int, float, bool, type(None), Decimal}
+
+
+def _pad(indent: int) -> str:
+    return _PADS[indent] if indent < 64 else " " * indent
+
+
+def _mapping(obj: dict, indent: int, out: list, inline: bool) -> None:
+    pad = _pad(indent)
+    head = "" if inline else pad
+    keys, values, append = _str_caches[_KEY], _str_caches[_VALUE], out.append
+    for k, v in obj.items():
+        kt = keys.get(k)  # only str keys are cached there, so no false hit
+        if kt is None:
+            if type(k) not in _SCALARS:
+                raise _Fallback  # complex keys ("? - a") are PyYAML's
+            kt = _scalar(k, _KEY, indent)
+        t = type(v)
+        if t is str:
+            append(head + kt + ":" + (values.get(v) or _scalar(v, _VALUE, indent)))
+        elif t is dict:
+            if v:
+                append(head + kt + ":\n")
+                _mapping(v, indent + 2, out, False)
+            else:
+                append(head + kt + ": {}\n")
+        elif t is list or t is tuple:
+            if v:
+                append(head + kt + ":\n")
+                _sequence(v, indent + 2, out, False)
+            else:
+                append(head + kt + ": []\n")
+        elif t in _SCALARS:
+            append(head + kt + ":" + _scalar(v, _VALUE, indent))
+        else:
+            raise _Fallback  # other types: PyYAML's representers (or its error)
+        head = pad
+
+
+def _sequence(obj, indent: int, out: list, inline: bool) -> None:
+    dash = _pad(indent) + "- "
+    prefix = "- " if inline else dash
+    items, append = _str_caches[_ITEM], out.append
+    for v in obj:
+        t = type(v)
+        if t is str:
+            append(prefix + (items.get(v) or _scalar(v, _ITEM, indent)))
+        elif t is dict:
+            if v:
+                append(prefix)
+                _mapping(v, indent + 2, out, True)
+            else:
+                append(prefix + "{}\n")
+        elif t is list or t is tuple:
+            if v:
+                append(prefix)
+                _sequence(v, indent + 2, out, True)
+            else:
+                append(prefix + "[]\n")
+        elif t in _SCALARS:
+            append(prefix + _scalar(v, _ITEM, indent))
+        else:
+            raise _Fallback
+        prefix = dash
+
+
+def _yaml_fast(obj) -> str:
+    t = type(obj)
+    if t is dict and obj:
+        out: list[str] = []
+        _mapping(obj, 0, out, True)
+    elif (t is list or t is tuple) and obj:
+        out = []
+        _sequence(obj, 0, out, True)
+    else:
+        raise _Fallback  # scalar or empty documents
+    # A literal block kept with "|+" leaves the document open: PyYAML then ends the
+    # stream with "...". That only shows when such a block is the last node written, and
+    # the "+" hint needs a string ending with two breaks (or one break alone).
+    last, where, indent = obj, _ITEM, -2
+    while type(last) in (dict, list, tuple) and last:
+        where = _VALUE if type(last) is dict else _ITEM
+        last = next(reversed(last.values())) if where == _VALUE else last[-1]
+        indent += 2
+    if (type(last) is str and last[-1:] in _BREAKS and (len(last) == 1 or last[-2] in _BREAKS)
+            and _emit_scalar(last, where, indent)[1]):
+        out.append("...\n")
+    return "".join(out)
+
 
 def yaml_text(obj, *, header: str | None = None) -> str:
     """Deterministic block-style YAML for ``obj``, optionally after a header comment line."""
-    body = yaml.dump(
-        obj,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        indent=2,
-        width=1_000_000,
-        line_break="\n",
-    )
+    try:
+        body = _yaml_fast(obj)
+    except _Fallback:
+        body = _yaml_pyyaml(obj)
+    return _with_header(body, header)
+
+
+def _with_header(body: str, header: str | None) -> str:
     if header:
         line = header if header.startswith("#") else f"# {header}"
         body = line.rstrip("\n") + "\n" + body
     return body
+
+
+def _yaml_pyyaml(obj) -> str:
+    """The reference writer: PyYAML's pure-Python emitter (slow; the fast one must match it)."""
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     indent=2, width=_WIDTH, line_break="\n")
+
+
+def _yaml_text_pyyaml(obj, *, header: str | None = None) -> str:
+    """``yaml_text`` through PyYAML only: the oracle the tests compare the fast writer with."""
+    return _with_header(_yaml_pyyaml(obj), header)
 
 
 # --- JSON ----------------------------------------------------------------------------
