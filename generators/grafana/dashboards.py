@@ -20,6 +20,7 @@ from ..spec.values import Duration
 from .panels import DATASOURCE, V2_NOTICE, dashboard_path, db, dm, row
 from .sections import Row, sections
 from .service import INSTANCE_VARIABLE, red_rows, slo_links, slo_rows
+from .sections.fleet import fleet_rows
 from .sections.infrastructure import NODE_VARIABLE
 from .template import Panel, Template, cached, panel_text, panels_text, sdk_json, shape_of, slot, string_values
 
@@ -148,7 +149,8 @@ def spec_dashboards(model: Model) -> list[Built]:
     known = sections()
     out = []
     for dash in model.dashboards:
-        rows = [row for name in dash.sections if name in known for row in known[name](model, dash)]
+        rows = [r for name in dash.sections if name in known
+                for r in fleet_rows(model, name, known[name](model, dash))]
         query_vars = []
         if {"nodes", "network", "storage"} & set(dash.sections):
             cpu = next((s.metric("cpu") for s in model.services if s.kind == "kubernetes" and s.metric("cpu")), None)

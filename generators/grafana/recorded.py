@@ -6,8 +6,13 @@ the labels `service` and `slo` (the SLO id).
 """
 from __future__ import annotations
 
+from functools import cache
+
 from ..spec.model import SLO
 from ..spec.values import Duration
+
+
+_text = cache(str)  # a window's text, written for every SLO series of every panel
 
 
 def _sel(name: str, slo: SLO) -> str:
@@ -16,17 +21,17 @@ def _sel(name: str, slo: SLO) -> str:
 
 def sli_error(slo: SLO, window: Duration) -> str:
     """Error ratio (bad events over all events) over `window`."""
-    return _sel(f"slo:sli_error:ratio_rate{window}", slo)
+    return _sel(f"slo:sli_error:ratio_rate{_text(window)}", slo)
 
 
 def sli_total(slo: SLO, window: Duration) -> str:
     """Events per second over `window` (recorded for each alert tier's long window)."""
-    return _sel(f"slo:sli_total:rate{window}", slo)
+    return _sel(f"slo:sli_total:rate{_text(window)}", slo)
 
 
 def sli_average(slo: SLO, window: Duration) -> str:
     """`average` SLOs: the event-weighted mean (e.g. seconds per block) over `window`."""
-    return _sel(f"slo:sli_average:seconds_avg{window}", slo)
+    return _sel(f"slo:sli_average:seconds_avg{_text(window)}", slo)
 
 
 def objective_seconds(slo: SLO) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -72,8 +73,14 @@ def sdk_json(built) -> dict:
     return json.loads(json.dumps(built, cls=JSONEncoder))
 
 
+_NAMES = [str(i) for i in range(256)]
+
+
 def string_values(strings) -> dict[str, str]:
-    return {str(i): _encode(s) for i, s in enumerate(strings)}
+    """Slot name -> JSON text of each string (`_encode` of a str is this C function's result)."""
+    if len(strings) > len(_NAMES):
+        _NAMES.extend(str(i) for i in range(len(_NAMES), len(strings)))
+    return dict(zip(_NAMES, map(encode_basestring, strings)))
 
 
 def shape_of(kind: str, strings: tuple[str, ...], *rest) -> tuple:
