@@ -61,8 +61,8 @@ def _alert_tests(tree: Path, stem: str) -> list[dict]:
 
 
 def test_every_alert_rule_has_a_firing_and_a_quiet_case(tree):
-    stems = sorted(p.name.split(".")[0] for p in (tree / "prometheus/rules").glob("*.rules.yml"))
-    assert len(stems) == 9
+    stems = sorted(p.name.removesuffix(".rules.yml") for p in (tree / "prometheus/rules").glob("*.rules.yml"))
+    assert len(stems) == 14  # 8 services with alerts, 5 SLOs, the Watchdog
     count = 0
     for stem in stems:
         tests = _alert_tests(tree, stem)
@@ -89,26 +89,28 @@ def test_every_alert_rule_has_a_firing_and_a_quiet_case(tree):
 
 
 def test_burn_rate_cases_for_the_availability_slo(tree):
-    doc = yaml.safe_load((tree / "prometheus/tests/coordinator-api.test.yml").read_text())
+    doc = yaml.safe_load((tree / "prometheus/tests/coordinator-api.slo-availability.test.yml").read_text())
+    assert doc["evaluation_interval"] == "1m"
     cases = {t["name"]: t for t in doc["tests"] if t["name"].startswith("CoordinatorApiAvailability ")}
     outage = cases["CoordinatorApiAvailability full outage pages within 51.84s + for 1m (workbook, page-fast)"]
-    # 1h of healthy traffic, then every request fails (samples every 30s).
-    # Workbook: 14.4 x 0.1% x 1h = 51.84s, so the 1h ratio passes 1.44% at the 2nd failing
-    # sample (60s: 1/60 = 1.67%), plus `for: 1m`: paged at 1h2m at the latest.
-    # The 6x 6h/30m tier, whose 6h window holds only 1h of history, passes 0.6% already at
-    # the 1st failing sample (30s/3630s = 0.83% and 30s/30m = 1.67%): pending at 1h0m30s,
-    # paging at 1h1m30s. Nothing before.
+    # 1h of healthy traffic, then every request fails (samples and evaluations every minute).
+    # Workbook: 14.4 x 0.1% x 1h = 51.84s, so the 1h ratio passes 1.44% at the 1st failing
+    # sample (60s/3600s = 1.67%; the 5m ratio is 20%): pending at 1h1m, plus `for: 1m`:
+    # paged at 1h2m. Nothing before.
     by_time = {t["eval_time"]: [e["exp_labels"]["burn"] for e in t["exp_alerts"]] for t in outage["alert_rule_test"]}
-    assert by_time == {"1h": [], "1h1m": [], "1h1m30s": ["page"], "1h2m": ["page"]}
+    assert by_time == {"1h": [], "1h1m": [], "1h2m": ["page"]}
     page = outage["alert_rule_test"][-1]["exp_alerts"][0]
     # 2 minutes of errors in the last hour: 2/60 = 3.33% = 33.33x the 0.1% budget
     assert "burns at 33.33x the sustainable rate" in page["exp_annotations"]["description"]
-    # 4.5x (between the ticket tiers' 3x and the page tiers' 6x), 10 requests/s from t=0:
-    # the 1d window's rate reaches the 0.1/s guard after 0.1 x 86400 / 10 = 864s = 14m24s,
-    # pending from the sample at 14m30s, the ticket's `for: 24m` -> firing from 38m30s.
-    slow = cases["CoordinatorApiAvailability slow burn at 4.5x opens a ticket only"]["alert_rule_test"]
-    assert [(t["eval_time"], [e["exp_labels"]["burn"] for e in t["exp_alerts"]]) for t in slow] == [
-        ("39m30s", ["ticket"])]
+    # 4.5x (between the ticket tiers' 3x and the page tiers' 6x) from t=0, at a traffic that
+    # passes the 0.1/s guard over 3d after one minute: 0.1 x 3 x 1440 = 432 -> 1000 requests/s.
+    # The 3x 1d/2h tier holds from the first evaluation with history (1m), the ticket's
+    # `for: 24m` -> firing from 25m; checked a minute later.
+    slow = cases["CoordinatorApiAvailability slow burn at 4.5x opens a ticket only"]
+    assert slow["input_series"][0]["values"].startswith("0+59730x")  # 1000/s x 60s x (1 - 0.0045)
+    assert [(t["eval_time"], [e["exp_labels"]["burn"] for e in t["exp_alerts"]]) for t in slow["alert_rule_test"]] == [
+        ("26m", ["ticket"])]
+    slow = slow["alert_rule_test"]
     assert "burns at 4.5x" in slow[0]["exp_alerts"][0]["exp_annotations"]["description"]
     assert cases["CoordinatorApiAvailability at 0.99x the budget rate fires nothing"]["alert_rule_test"][0][
         "exp_alerts"] == []

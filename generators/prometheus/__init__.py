@@ -1,15 +1,21 @@
 """Prometheus target: rule files, promtool unit tests, PrometheusRule CRDs and Helm values.
 
 Outputs:
-- `prometheus/rules/<service>.rules.yml`: groups `<service>-slo-sli` (SLI recording
-  rules, every evaluation interval), `<service>-slo-period` (period SLI, objective,
-  budget, burn rates; every minute), `<service>-slo-alerts` (burn-rate and
-  average-objective alerts) and `<service>-alerts` (threshold and absent alerts);
-  `prometheus/rules/montool-meta.rules.yml`: the Watchdog.
-- `prometheus/tests/<service>.test.yml` (and `montool-meta.test.yml`): promtool unit
-  tests proving each alerting rule fires just past its threshold and stays quiet
-  just inside it, and each recording rule's value (see `testgen.py`, `slotests.py`).
-- `kubernetes/prometheusrules/<service>.yaml`: the same groups as PrometheusRule CRDs.
+- `prometheus/rules/<service>.rules.yml`: the group `<service>-alerts` (threshold
+  and absent alerts);
+- `prometheus/rules/<service>.slo-<slo>.rules.yml`, one file per SLO (as Pyrra
+  writes one PrometheusRule per SLO): groups `<service>-slo-<slo>-sli` (SLI
+  recording rules, every evaluation interval), `<service>-slo-<slo>-period`
+  (period SLI, objective, budget, burn rates; every minute) and
+  `<service>-slo-<slo>-alerts` (burn-rate or average-objective alerts);
+- `prometheus/rules/montool-meta.rules.yml`: the Watchdog.
+- `prometheus/tests/<stem>.test.yml`, one per rule file: promtool unit tests
+  proving each alerting rule fires just past its threshold and stays quiet just
+  inside it, and each recording rule's value (see `testgen.py`, `slotests.py`).
+  One file per SLO keeps each test's work small: promtool evaluates every rule of
+  the file at every step of every test, so a test of one SLO no longer pays for
+  the service's other SLOs and alerts.
+- `kubernetes/prometheusrules/<stem>.yaml`: the same groups as PrometheusRule CRDs.
 - `helm/prometheus-rules-values.yaml`: kube-prometheus-stack `additionalPrometheusRulesMap`.
 
 `alert_inventory(model)` lists every alert rule for documents, `explain` and `diff`.
@@ -23,42 +29,53 @@ from .kube import kubernetes_files
 from .rules import absent_rule, threshold_rules, watchdog_rule
 from .slo import period_interval, period_rules, sli_rules, slo_alerts
 from .slotests import slo_tests
-from .testgen import absent_tests, test_file, threshold_tests, watchdog_tests
+from .testgen import absent_tests, test_file, test_step, threshold_tests, watchdog_tests
 
 META = "montool-meta"
 
 __all__ = ["generate", "validate", "alert_inventory", "rule_groups", "META"]
 
 
+def alert_rules(model, svc):
+    """The threshold and absent alerts of one service."""
+    absent = absent_rule(model, svc)
+    return threshold_rules(model, svc) + ([absent] if absent else [])
+
+
 def service_alerts(model, svc):
     """(SLO alerts, threshold and absent alerts) of one service."""
-    alerts = threshold_rules(model, svc)
-    absent = absent_rule(model, svc)
-    return slo_alerts(model, svc), alerts + ([absent] if absent else [])
+    return [r for slo in svc.slos for r in slo_alerts(model, svc, slo)], alert_rules(model, svc)
+
+
+def slo_stem(svc, slo) -> str:
+    return f"{svc.id}.slo-{slo.id}"
+
+
+def _group(name: str, interval, rules: list[dict]) -> dict:
+    return {"name": name, "interval": str(interval), "rules": rules}
 
 
 def rule_groups(model) -> dict[str, list[dict]]:
-    """Rule file stem (service id, or `montool-meta`) -> its rule groups."""
-    every = str(model.organization.evaluation_interval)
+    """Rule file stem (`<service>`, `<service>.slo-<slo>`, `montool-meta`) -> its rule groups."""
+    every, slow = model.organization.evaluation_interval, period_interval(model)
     out = {}
     for svc in model.services:
-        slo_alert_rules, alerts = service_alerts(model, svc)
-        groups = [
-            (f"{svc.id}-slo-sli", every, [r for o in svc.slos for r in sli_rules(model, o)]),
-            (f"{svc.id}-slo-period", str(period_interval(model)), [r for o in svc.slos for r in period_rules(model, o)]),
-            (f"{svc.id}-slo-alerts", every, [r.as_rule() for r in slo_alert_rules]),
-            (f"{svc.id}-alerts", every, [r.as_rule() for r in alerts]),
-        ]
-        groups = [{"name": n, "interval": i, "rules": rules} for n, i, rules in groups if rules]
-        if groups:
-            out[svc.id] = groups
-    out[META] = [{"name": META, "interval": every, "rules": [watchdog_rule(model).as_rule()]}]
+        for slo in svc.slos:
+            name = f"{svc.id}-slo-{slo.id}"
+            out[slo_stem(svc, slo)] = [
+                _group(f"{name}-sli", every, sli_rules(model, slo)),
+                _group(f"{name}-period", slow, period_rules(model, slo)),
+                _group(f"{name}-alerts", every, [r.as_rule() for r in slo_alerts(model, svc, slo)]),
+            ]
+        alerts = alert_rules(model, svc)
+        if alerts:
+            out[svc.id] = [_group(f"{svc.id}-alerts", every, [r.as_rule() for r in alerts])]
+    out[META] = [_group(META, every, [watchdog_rule(model).as_rule()])]
     return out
 
 
-def _tests(model, svc) -> list[dict]:
-    slo_alert_rules, alerts = service_alerts(model, svc)
-    tests = slo_tests(model, svc, slo_alert_rules)
+def _tests(model, svc, alerts) -> list[dict]:
+    tests = []
     for a in svc.alerts:
         tests += threshold_tests(model, svc, a, alerts)
     absent = next((r for r in alerts if r.kind == "absent"), None)
@@ -70,13 +87,20 @@ def _tests(model, svc) -> list[dict]:
 def generate(model) -> list[OutputFile]:
     header = generated_header(model.source)
     groups = rule_groups(model)
-    files = [OutputFile(f"prometheus/rules/{stem}.rules.yml", yaml_text({"groups": g}, header=header))
-             for stem, g in groups.items()]
+    # serialised once: the CRDs and the Helm values embed the same text
+    rule_text = {stem: yaml_text({"groups": g}) for stem, g in groups.items()}
+    files = [OutputFile(f"prometheus/rules/{stem}.rules.yml", f"{header}\n{text}") for stem, text in rule_text.items()]
+    step = test_step(model)
+
+    def test(stem: str, tests: list[dict]) -> None:
+        files.append(OutputFile(f"prometheus/tests/{stem}.test.yml",
+                                test_file(model, f"{stem}.rules.yml", tests, groups[stem], step)))
+
     for svc in model.services:
+        for slo in svc.slos:
+            test(slo_stem(svc, slo), slo_tests(model, slo, slo_alerts(model, svc, slo)))
         if svc.id in groups:
-            files.append(OutputFile(f"prometheus/tests/{svc.id}.test.yml",
-                                    test_file(model, f"{svc.id}.rules.yml", _tests(model, svc), groups[svc.id])))
-    files.append(OutputFile(f"prometheus/tests/{META}.test.yml",
-                            test_file(model, f"{META}.rules.yml", watchdog_tests(watchdog_rule(model)), groups[META])))
-    files += kubernetes_files(model, groups)
+            test(svc.id, _tests(model, svc, alert_rules(model, svc)))
+    test(META, watchdog_tests(watchdog_rule(model)))
+    files += kubernetes_files(model, groups, rule_text)
     return sorted(files, key=lambda f: f.path)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import tools
 from ..spec.problems import Problem
+from .shapes import by_shape, service_names
 
 _ALERT = re.compile(r"alertname: (\w+)")
 _SLO = re.compile(r'slo="([^"]+)"')
@@ -63,14 +64,14 @@ def _stem(name: str) -> str:
 
 
 def _failures(output: str) -> list[tuple[str, str]]:
-    """(file stem, one failure's text) from `promtool test rules` output."""
+    """(test file name, one failure's text) from `promtool test rules` output."""
     out: list[list[str]] = []
     stem, name, current, other = "", "", None, False
     for line in output.splitlines():
         head = re.match(r"Unit Testing:\s+(\S+)", line)
         text = line.strip()
         if head:
-            stem, name, current = _stem(head.group(1)), "", None
+            stem, name, current = Path(head.group(1)).name, "", None
         elif not text or text in ("FAILED:", "SUCCESS"):
             continue
         elif line.startswith("    name:"):
@@ -101,13 +102,48 @@ def validate(staged_root: Path, model) -> list[Problem]:
                 problems.append(_problem(model, _stem(f.name), "\n".join(lines), "promtool/check-rules"))
         return problems or [_problem(model, "", text, "promtool/check-rules")]
     test_files = sorted(tests_dir.glob("*.test.yml")) if tests_dir.is_dir() else []
-    # one promtool per file, side by side: the files are independent
-    with ThreadPoolExecutor(max_workers=max(1, min(len(test_files), os.cpu_count() or 1))) as pool:
-        results = list(pool.map(
-            lambda f: tools.run(["promtool", "test", "rules", f.name], cwd=tests_dir, timeout=300), test_files))
-    for f, tested in zip(test_files, results):
+    services = {svc.id: svc for svc in model.services}
+
+    def names(f: Path) -> dict[str, str]:
+        svc = services.get(_stem(f.name))
+        return service_names(svc) if svc else {}
+
+    shapes = by_shape(test_files, rules_dir, names)
+    failed = _test(list(shapes), tests_dir)
+    # a failing shape: every file of it, so each failure is reported at its own service
+    again = [f for rep in shapes if rep.name in failed for f in shapes[rep][1:]]
+    failed.update(_test(again, tests_dir))
+    for name in sorted(failed):
+        problems += [_problem(model, _stem(name), message, "promtool/test-rules") for message in failed[name]]
+    return problems
+
+
+def _chunks(files: list[Path], n: int) -> list[list[Path]]:
+    """`files` in `n` lists of about equal total size, biggest first (a file's size is a
+    fair proxy for the work promtool does on it)."""
+    sizes, chunks = [0] * n, [[] for _ in range(n)]
+    for size, f in sorted(((f.stat().st_size, f) for f in files), key=lambda x: (-x[0], x[1].name)):
+        i = sizes.index(min(sizes))
+        sizes[i] += size
+        chunks[i].append(f)
+    return [sorted(c) for c in chunks if c]
+
+
+def _test(files: list[Path], tests_dir: Path) -> dict[str, list[str]]:
+    """`promtool test rules` on `files`, one process per core, each given a share of the
+    files (one process per file spent more time starting than testing); test file name ->
+    its failures."""
+    if not files:
+        return {}
+    chunks = _chunks(files, max(1, min(len(files), os.cpu_count() or 1)))
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        results = list(pool.map(lambda c: tools.run(["promtool", "test", "rules", *[f.name for f in c]],
+                                                     cwd=tests_dir, timeout=900), chunks))
+    failed: dict[str, list[str]] = {}
+    for chunk, tested in zip(chunks, results):
         if tested.returncode != 0:
             text = tested.stdout + tested.stderr
-            failures = _failures(text) or [(_stem(f.name), text)]
-            problems += [_problem(model, stem, message, "promtool/test-rules") for stem, message in failures]
-    return problems
+            found = _failures(text) or [(f.name, text) for f in chunk]
+            for name, message in found:
+                failed.setdefault(name, []).append(message)
+    return failed

@@ -198,8 +198,5 @@ def average_alert(model, svc, slo) -> AlertRule:
         svc.id, "average", f"average over {slo.window} > {limit}", slo.pos, "seconds")
 
 
-def slo_alerts(model, svc) -> list[AlertRule]:
-    out = []
-    for slo in svc.slos:
-        out += [average_alert(model, svc, slo)] if slo.type == "average" else burn_alerts(model, svc, slo)
-    return out
+def slo_alerts(model, svc, slo) -> list[AlertRule]:
+    return [average_alert(model, svc, slo)] if slo.type == "average" else burn_alerts(model, svc, slo)

@@ -57,6 +57,17 @@ def case_values(op: str, thr: Decimal, unit: str) -> tuple[Decimal, Decimal]:
     return fire, quiet
 
 
+def test_step(model) -> Duration:
+    """The evaluation interval of every generated test file: a minute, or the spec's if longer.
+
+    promtool evaluates every rule of the file at every step of every test, so the step
+    sets the cost of the tests. Every `for`, window and threshold a test asserts is a
+    whole number of minutes, so a finer grid would prove nothing more; production keeps
+    the spec's group intervals.
+    """
+    return max(STEP, model.organization.evaluation_interval)
+
+
 def plus(*durations: Duration) -> Duration:
     return Duration(sum(d.ms for d in durations))
 
@@ -81,7 +92,7 @@ def threshold_tests(model, svc, alert, rules: list[AlertRule]) -> list[dict]:
     window = max([alert.window, *(c.window for c in alert.also)])
     at = ceil_to(plus(window, alert.for_), STEP)
     steps = int(at / STEP) + 1
-    tick = model.organization.evaluation_interval
+    tick = test_step(model)
     early = Duration(alert.for_.ms - tick.ms) if alert.for_ > tick else None
     also_fire = [case_values(c.op, c.threshold, c.unit)[0] for c in alert.also]
     out = []
@@ -170,12 +181,13 @@ def _mark(obj):
     return obj
 
 
-def test_file(model, rule_file: str, tests: list[dict], groups: list[dict]) -> str:
-    """The test file of one rule file. Groups are evaluated in file order (promtool's
-    default is by name), so the alerts read the SLIs recorded at the same evaluation."""
+def test_file(model, rule_file: str, tests: list[dict], groups: list[dict], step: Duration) -> str:
+    """The test file of one rule file, evaluated every `step`. Groups are evaluated in file
+    order (promtool's default is by name), so the alerts read the SLIs recorded at the same
+    evaluation."""
     order = [g["name"] for g in groups]
     doc = {"rule_files": [f"../rules/{rule_file}"],
-           "evaluation_interval": str(model.organization.evaluation_interval),
+           "evaluation_interval": str(step),
            "group_eval_order": order,
            "tests": tests}
     return _EXACT.sub(lambda m: m.group(1), yaml_text(_mark(doc), header=generated_header(model.source)))
