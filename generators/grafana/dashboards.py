@@ -179,7 +179,7 @@ def _per_service(model: Model, kind: str, folder: str, wanted, title_of, descrip
 
 def slo_dashboards(model: Model) -> list[Built]:
     return _per_service(
-        model, "slo", FOLDER_SLO, lambda s: bool(s.slos), lambda s: f"{s.name} SLOs",
+        model, "slo", FOLDER_SLO, has_slo_dashboard, lambda s: f"{s.name} SLOs",
         lambda s: f"Service level objectives of {s.name}: SLIs, error budget and burn rates, from the "
                   "recorded SLO series the alerts evaluate.",
         slo_rows, lambda s: (SLO_REFRESH, max(o.window for o in s.slos)), lambda s: [],
@@ -190,11 +190,27 @@ def red_dashboards(model: Model) -> list[Built]:
     overview = next((d for d in model.dashboards if d.id == "system-overview"), None)
     timing = (overview.refresh, overview.time) if overview else RED_DEFAULTS
     return _per_service(
-        model, "red", FOLDER_SERVICES, lambda s: s.http_like, lambda s: f"{s.name} RED",
+        model, "red", FOLDER_SERVICES, has_red_dashboard, lambda s: f"{s.name} RED",
         lambda s: f"{s.description}: request rate, errors and duration.", red_rows, lambda s: timing,
         lambda s: [(INSTANCE_VARIABLE, "Instance", f"label_values({s.metric('up').selector()}, instance)")]
         if s.metric("up") else [],
         lambda s: slo_links(model, s))
+
+
+def has_slo_dashboard(svc) -> bool:
+    return bool(svc.slos)
+
+
+def has_red_dashboard(svc) -> bool:
+    return svc.http_like
+
+
+def sources(model: Model) -> dict[str, Position]:
+    """uid -> the spec node of every dashboard all_dashboards builds, without building them."""
+    out = {model.dashboard_uid(d.id): d.pos for d in model.dashboards}
+    for kind, wanted in (("slo", has_slo_dashboard), ("red", has_red_dashboard)):
+        out.update((model.dashboard_uid(kind, s.id), s.pos) for s in model.services if wanted(s))
+    return out
 
 
 def all_dashboards(model: Model) -> list[Built]:
