@@ -157,3 +157,30 @@ def test_handwritten_promtool_tests_pass(tree, tmp_path):
     result = tools.run(["promtool", "test", "rules", *[t.name for t in tests]], cwd=where)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(tests)
+
+
+def test_independent_cases_share_a_group_and_dependent_ones_never_do():
+    from generators.prometheus.rules import AlertRule
+    from generators.prometheus.testgen import pack
+
+    def rule(name, expr):
+        return AlertRule(name, expr, None, (), (), "svc", "threshold", "", None)
+
+    def case(name, alert, series, end):
+        return {"name": name, "interval": "1m", "input_series": [{"series": s, "values": "1x9"} for s in series],
+                "alert_rule_test": [{"eval_time": end, "alertname": alert, "exp_alerts": []}]}
+
+    rules = [rule("Down", 'max(up{job="a"}) < 1'), rule("Absent", 'absent(up{job="a"})'),
+             rule("Errors", 'sum(rate(errors_total{job="a"}[5m])) / sum(rate(requests_total{job="a"}[5m])) > 0.1')]
+    cases = [case("down fires", "Down", ['up{job="a"}'], "10m"),
+             case("absent fires", "Absent", [], "11m"),          # reads `up`: must not see Down's series
+             case("errors fire", "Errors", ['errors_total{job="a"}', 'requests_total{job="a"}'], "6m"),
+             case("errors quiet", "Errors", ['requests_total{job="a"}'], "6m"),
+             case("queue", "Queue", ['queue{job="a"}'], "3m")]
+    groups = pack(cases, rules + [rule("Queue", 'max(queue{job="a"}) > 5')])
+    together = [set(g["name"].split("; ")) for g in groups]
+    for a, b in (("down fires", "absent fires"), ("errors fire", "errors quiet")):
+        assert not any({a, b} <= names for names in together), (a, b)
+    assert len(groups) == 2  # 5 cases, two of them forced apart twice
+    assert sorted(n for names in together for n in names) == sorted(c["name"] for c in cases)
+    assert sum(len(g["alert_rule_test"]) for g in groups) == 5

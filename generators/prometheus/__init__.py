@@ -29,7 +29,7 @@ from .kube import kubernetes_files
 from .rules import absent_rule, threshold_rules, watchdog_rule
 from .slo import period_interval, period_rules, sli_rules, slo_alerts
 from .slotests import slo_tests
-from .testgen import absent_tests, test_file, test_step, threshold_tests, watchdog_tests
+from .testgen import absent_tests, pack, test_file, test_step, threshold_tests, watchdog_tests
 
 META = "montool-meta"
 
@@ -81,7 +81,7 @@ def _tests(model, svc, alerts) -> list[dict]:
     absent = next((r for r in alerts if r.kind == "absent"), None)
     if absent:
         tests += absent_tests(svc, absent)
-    return tests
+    return pack(tests, alerts)
 
 
 def generate(model) -> list[OutputFile]:

@@ -22,6 +22,8 @@ import math
 import re
 from decimal import Decimal
 
+import promql_parser
+
 from ..emit import generated_header, yaml_text
 from ..spec import kinds as K
 from ..spec.values import Duration, parse_matchers
@@ -160,6 +162,57 @@ def watchdog_tests(rule: AlertRule) -> list[dict]:
              "alert_rule_test": [{"eval_time": str(t), "alertname": rule.name,
                                   "exp_alerts": [expected_alert(rule, 1.0, {})]}
                                  for t in (Duration(0), Duration.parse("1h"))]}]
+
+
+# --- packing -------------------------------------------------------------------------
+
+def metric_names(expr: str) -> frozenset[str]:
+    """The metric names a PromQL expression reads."""
+    found = set()
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            found.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return frozenset(found)
+
+
+def _end(case: dict) -> int:
+    return max(Duration.parse(t["eval_time"]).ms for t in case["alert_rule_test"])
+
+
+def pack(cases: list[dict], rules: list[AlertRule]) -> list[dict]:
+    """Independent cases merged into shared test groups.
+
+    promtool evaluates every rule of the file at every step of every group, so each
+    group costs about the same whatever it asserts. Two cases are independent when
+    neither's input series is a metric the other's alert reads (or it feeds) and they
+    test different alerts: merged, each alert sees exactly the series it saw alone, and
+    each `alert_rule_test` still lists every alert of its name at its time. Longest
+    cases first, each into the first group it is independent of (first-fit decreasing).
+    """
+    reads: dict[str, frozenset[str]] = {}
+    for r in rules:
+        reads[r.name] = reads.get(r.name, frozenset()) | metric_names(r.expr)
+    packed: list[tuple[dict, set[str], set[str]]] = []
+    for case in sorted(cases, key=_end, reverse=True):
+        names = {t["alertname"] for t in case["alert_rule_test"]}
+        touched = {s["series"].partition("{")[0] for s in case["input_series"]}
+        touched |= {m for n in names for m in reads.get(n, ())}
+        home = next((p for p in packed if not (p[1] & touched or p[2] & names)
+                     and p[0]["interval"] == case["interval"]), None)
+        if home is None:
+            packed.append(({**case, "input_series": list(case["input_series"]),
+                            "alert_rule_test": list(case["alert_rule_test"])}, touched, names))
+            continue
+        group, seen, tested = home
+        group["name"] += f"; {case['name']}"
+        group["input_series"] += case["input_series"]
+        group["alert_rule_test"] += case["alert_rule_test"]
+        seen |= touched
+        tested |= names
+    return [group for group, _, _ in packed]
 
 
 # --- files ---------------------------------------------------------------------------
