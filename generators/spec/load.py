@@ -19,9 +19,11 @@ deep; defining the same entry in two files is a problem naming both places.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,16 +116,31 @@ def load(
         root, files = path.parent, [path]
     problems: list[Problem] = []
     loaded: list[_Loaded] = []
-    for file in files:
-        result = _load_file(file, root, ext_vars or {}, tla_vars or {})
-        problems += result.problems
-        if result.data is not None:
-            loaded.append(result)
-    doc = _merge(loaded, root, problems)
+    with _no_gc():
+        for file in files:
+            result = _load_file(file, root, ext_vars or {}, tla_vars or {})
+            problems += result.problems
+            if result.data is not None:
+                loaded.append(result)
+        doc = _merge(loaded, root, problems)
     doc.files = [display_name(f) for f in files]
     if problems:
         raise SpecError(problems)
     return doc
+
+
+@contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector: loading creates a node and a position per value
+    and no cycles, and the collector's passes over that growing heap cost more than the
+    loading itself on large specs (reference counting still frees what is dropped)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -467,11 +484,17 @@ def _merge(loaded: list[_Loaded], root: Path, problems: list[Problem]) -> Docume
     if loaded:
         doc.positions[()] = loaded[0].positions.get((), Position(loaded[0].name, 1, 1))
 
+    under: dict[int, dict[tuple, list]] = {}   # per part: prefix (1 or 2 parts) -> its positions, in order
+
     def adopt(part: _Loaded, prefix: tuple):
-        n = len(prefix)
-        for parts, pos in part.positions.items():
-            if parts[:n] == prefix:
-                doc.positions.setdefault(parts, pos)
+        if id(part) not in under:
+            index: dict[tuple, list] = {}
+            for parts, pos in part.positions.items():
+                for n in (1, 2)[: len(parts)]:
+                    index.setdefault(parts[:n], []).append((parts, pos))
+            under[id(part)] = index
+        for parts, pos in under[id(part)].get(prefix, ()):
+            doc.positions.setdefault(parts, pos)
 
     def duplicate(part: _Loaded, prefix: tuple):
         first, second = doc.locate(prefix), part.positions.get(prefix, Position(part.name, 1, 1))
