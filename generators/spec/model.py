@@ -10,8 +10,10 @@ problem at its position; all of them are collected before `SpecError` is raised.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 
 from . import kinds as K
@@ -559,6 +561,7 @@ WORKBOOK_PERIOD = Duration.parse("30d")
 MIN_LONG_WINDOW = Duration.parse("5m")
 
 
+@lru_cache(maxsize=256)        # pure, on immutable values; SLOs share a few periods and budgets
 def burn_tiers(period: Duration, budget: Decimal, scrape: Duration,
                page_severity: str, ticket_severity: str) -> tuple[BurnTier, ...]:
     """The workbook's four tiers, scaled to `period`.
@@ -610,10 +613,31 @@ class _Builder:
             return default
 
     def duration(self, value, parts, default=None):
-        return self.parse(Duration.parse, value, parts, default)
+        return self.parse(_parse_duration, value, parts, default)
+
+
+@lru_cache(maxsize=1024)
+def _duration_text(text: str) -> Duration:
+    return Duration.parse(text)
+
+
+def _parse_duration(value) -> Duration:
+    """Duration.parse, remembered per text (a spec repeats a few durations many times;
+    Durations are immutable). Errors are not remembered: they raise again."""
+    return _duration_text(value) if isinstance(value, str) else Duration.parse(value)
 
 
 def build_model(doc, source: str | None = None) -> Model:
+    enabled = gc.isenabled()
+    gc.disable()               # the model is acyclic data; collector passes only cost time here
+    try:
+        return _build_model(doc, source)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_model(doc, source: str | None) -> Model:
     b = _Builder(doc)
     d = doc.data
     org = _organization(b, d.get("organization", {}))
@@ -848,7 +872,7 @@ def _alerts(b: _Builder, rules: dict, sid: str, kind: str, metrics: dict, overri
             continue  # reported by checks (unknown signal)
         if any(m not in metrics for m in signal.needs):
             continue  # reported by checks (missing metric)
-        window = b.duration(merged.get("window"), (*where, "window"), Duration.parse(signal.window))
+        window = b.duration(merged.get("window"), (*where, "window"), _parse_duration(signal.window))
         levels = tuple(
             AlertLevel(sev, b.parse(lambda v: threshold(v, signal.unit), v, (*where, "levels", sev), Decimal(0)))
             for sev, v in (merged.get("levels") or {}).items())
@@ -865,7 +889,7 @@ def _alerts(b: _Builder, rules: dict, sid: str, kind: str, metrics: dict, overri
         out.append(Alert(
             rule=rid, name=camel(sid, rid), service=sid, summary=merged.get("summary", ""),
             signal=signal.name, unit=signal.unit, op=merged.get("op", ">"), levels=levels,
-            window=window, for_=b.duration(merged.get("for"), (*where, "for"), Duration.parse("5m")),
+            window=window, for_=b.duration(merged.get("for"), (*where, "for"), _parse_duration("5m")),
             signal_expr=render_signal(signal, metrics, window), also=tuple(also), by=signal.by,
             runbook=merged.get("runbook"), pos=b.pos(*where)))
     return tuple(out)
@@ -874,7 +898,7 @@ def _alerts(b: _Builder, rules: dict, sid: str, kind: str, metrics: dict, overri
 def _slo(b: _Builder, org: Organization, defaults: dict, sid: str, metrics: dict, oid: str, o: dict) -> SLO:
     at = ("services", sid, "slos", oid)
     kind = o.get("type", "availability")
-    window = b.duration(o.get("window", defaults.get("window", "30d")), at + ("window",), Duration.parse("30d"))
+    window = b.duration(o.get("window", defaults.get("window", "30d")), at + ("window",), _parse_duration("30d"))
     objective = b.parse(percent, o.get("objective", 99.9 if kind != "average" else 100), at + ("objective",),
                         Decimal("0.999"))
     thr = None
