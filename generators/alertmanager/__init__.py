@@ -27,10 +27,11 @@ service; a service-down alert (`signal="up"`) inhibits that service's error,
 unavailability, latency, health-check and burn-rate alerts; an SLO's page burn
 alert inhibits its ticket burn alert. Every rule has `equal` labels.
 
-Validation (`validate`): `amtool check-config` on both configurations, and
-`amtool config routes test --verify.receivers` for every routing case; a mismatch
-names the case. amtool does not open `routing_key_file` or `api_url_file`, so no
-secret file is needed.
+Validation (`validate`): `amtool check-config` on both configurations, and every
+routing case through the real Alertmanager routing tree, all at once on one
+`alertmanager` server (`server.py`; amtool per case when only amtool is installed);
+a mismatch names the case. Neither opens `routing_key_file` or `api_url_file`, so
+no secret file is needed.
 """
 from __future__ import annotations
 

@@ -5,8 +5,11 @@
 - Every notification template string of the configuration is rendered with
   `amtool template render` on a sample alert, which proves the templates it names
   exist (check-config does not).
-- `amtool config routes test --verify.receivers` for every case of
-  `alertmanager/tests/routes.yml`, a few at a time; a mismatch names the case.
+- Large files are read a block at a time (`blocks.py`): only the parts checked.
+- Every case of `alertmanager/tests/routes.yml` through the real Alertmanager
+  routing tree: one `alertmanager` server for all cases (`server.py`), or, when
+  only amtool is installed, `amtool config routes test --verify.receivers` per
+  case; either runs Alertmanager's own route matching, and a mismatch names the case.
 
 amtool opens neither `routing_key_file` nor `api_url_file`, so the checks need no
 secret, and nothing is written into the staged tree.
@@ -18,11 +21,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 from .. import tools
 from ..spec.problems import Position, Problem
-from . import plan
+from . import blocks, plan
+from . import server as server_mod
 from .config import q
 
 WORKERS = 8
@@ -67,48 +69,101 @@ def validate(staged_root: Path, model) -> list[Problem]:
                                    "no webhook channel for the dead man's switch: the Watchdog alert is discarded",
                                    RULE_WATCHDOG, "warning"))
     config = root / CONFIG
-    result = tools.run(["amtool", "check-config", config])
-    if result.returncode != 0:
-        problems.append(Problem.at(_spec_start(model), "alertmanager",
-                                   f"amtool check-config rejects {CONFIG}: {_output(result)}", RULE_CONFIG))
-        return problems  # route tests on a config amtool rejects only repeat the error
-    problems += _check_helm(root / HELM_VALUES, model)
-    cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
-    document = yaml.safe_load((root / ROUTES).read_text(encoding="utf-8"))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        renders = [pool.submit(_render, config.parent, text) for text in sorted(_template_strings(cfg))]
-        routes = [pool.submit(_route_test, config, case) for case in document.get("routes") or []]
+        check = pool.submit(tools.run, ["amtool", "check-config", config])
+        routing = blocks.load_keys(config.read_text(encoding="utf-8"), server_mod.ROUTING_KEYS)  # meanwhile
+        result = check.result()
+        if result.returncode != 0:
+            problems.append(Problem.at(_spec_start(model), "alertmanager",
+                                       f"amtool check-config rejects {CONFIG}: {_output(result)}", RULE_CONFIG))
+            return problems  # route tests on a config amtool rejects only repeat the error
+        server = _start_server(routing)
+        try:
+            helm = pool.submit(_check_helm, root / HELM_VALUES, model)
+            renders = [pool.submit(_render, config.parent, text) for text in template_strings(model)]
+            cases = blocks.load_section((root / ROUTES).read_text(encoding="utf-8"), "routes") or []
+            if server is not None:
+                problems += _route_cases(server, cases, model)
+            else:
+                problems += _route_cases_amtool(pool, config, cases, model)
+        finally:
+            if server is not None:
+                server.stop()
+        problems += helm.result()
         for future in renders:
             text, result = future.result()
             if result.returncode != 0:
                 problems.append(Problem.at(_spec_start(model), "alertmanager",
                                            f"template {text!r} does not render: {_output(result)}", RULE_TEMPLATE))
-        for future in routes:
-            case, result = future.result()
-            if result.returncode != 0:
-                pos, path = _where(model, case["labels"])
-                got = result.stdout.strip().splitlines()[0] if result.stdout.strip() else _output(result)
-                problems.append(Problem.at(
-                    pos, path, f"routing case {case['name']!r}: expected receivers "
-                    f"{','.join(case['receivers'])}, amtool routes it to {got}", RULE_ROUTE))
+    return problems
+
+
+def _start_server(cfg: dict):
+    """The routing server, or None when no alertmanager binary is installed (amtool then
+    tests each case: the same proof, one process per case)."""
+    try:
+        return server_mod.Alertmanager(cfg)
+    except tools.ToolMissing:
+        return None
+
+
+def _labels(case: dict) -> dict:
+    return {str(k): str(v) for k, v in (case.get("labels") or {}).items()}
+
+
+def _mismatch(model, case: dict, got: str) -> Problem:
+    pos, path = _where(model, case["labels"])
+    return Problem.at(pos, path, f"routing case {case['name']!r}: expected receivers "
+                      f"{','.join(case['receivers'])}, Alertmanager routes it to {got}", RULE_ROUTE)
+
+
+def _route_cases(server, cases: list[dict], model) -> list[Problem]:
+    """Every case through the running Alertmanager: its receivers, in order, as expected."""
+    try:
+        got = server.receivers([_labels(c) for c in cases])
+    except server_mod.ServerError as exc:
+        return [Problem.at(_spec_start(model), "alertmanager", f"routing cases not tested: {exc}", RULE_ROUTE)]
+    problems = []
+    for case, receivers in zip(cases, got):
+        if receivers is None:
+            problems.append(_mismatch(model, case, "nothing (the alert was not accepted)"))
+        elif receivers != [str(r) for r in case.get("receivers") or []]:
+            problems.append(_mismatch(model, case, ",".join(receivers)))
+    return problems
+
+
+def _route_cases_amtool(pool, config: Path, cases: list[dict], model) -> list[Problem]:
+    problems = []
+    for case, result in pool.map(lambda c: _route_test(config, c), cases):
+        if result.returncode != 0:
+            got = result.stdout.strip().splitlines()[0] if result.stdout.strip() else _output(result)
+            problems.append(_mismatch(model, case, got))
     return problems
 
 
 def _route_test(config: Path, case: dict):
     args = ["amtool", "config", "routes", "test", f"--config.file={config}",
             f"--verify.receivers={','.join(case['receivers'])}"]
-    args += [f"{k}={q(str(v))}" for k, v in case["labels"].items()]
+    args += [f"{k}={q(v)}" for k, v in _labels(case).items()]
     return case, tools.run(args, timeout=60)
 
 
 def _check_helm(values_file: Path, model) -> list[Problem]:
-    values = yaml.safe_load(values_file.read_text(encoding="utf-8"))["alertmanager"]
+    """check-config on `alertmanager.config` of the values, its templates pointing at the
+    `templateFiles` written to a temporary folder. Only those two blocks are parsed."""
+    text = values_file.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="montool-am-") as tmp:
         folder = Path(tmp)
-        for name, text in values.get("templateFiles", {}).items():
-            (folder / name).write_text(text, encoding="utf-8")
-        cfg = dict(values["config"], templates=[str(folder / "*.tmpl")])
-        (folder / "alertmanager.yml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        glob = [str(folder / "*.tmpl")]
+        cfg_text = blocks.section(text, "alertmanager", "config")
+        cfg_text = cfg_text and blocks.replace(cfg_text, "templates", glob)
+        templates = blocks.load_section(text, "alertmanager", "templateFiles") if cfg_text else None
+        if cfg_text is None or templates is None:
+            values = blocks.load(text)["alertmanager"]
+            cfg_text, templates = json.dumps(dict(values["config"], templates=glob)), values.get("templateFiles")
+        for name, body in (templates or {}).items():
+            (folder / name).write_text(body, encoding="utf-8")
+        (folder / "alertmanager.yml").write_text(cfg_text, encoding="utf-8")
         result = tools.run(["amtool", "check-config", folder / "alertmanager.yml"])
     if result.returncode == 0:
         return []
@@ -117,12 +172,25 @@ def _check_helm(values_file: Path, model) -> list[Problem]:
                        f"{_output(result)}", RULE_CONFIG)]
 
 
+def template_strings(model) -> list[str]:
+    """The template strings of the configuration `generate` writes for `model` (they are
+    constants of config.py; taking them from the model spares parsing megabytes of
+    receivers, while check-config has read the staged file)."""
+    from .config import config as build_config
+    return sorted(_template_strings(build_config(model, [])))
+
+
 def _template_strings(node) -> set[str]:
-    if isinstance(node, dict):
-        return set().union(*(_template_strings(v) for v in node.values())) if node else set()
-    if isinstance(node, list):
-        return set().union(*(_template_strings(v) for v in node)) if node else set()
-    return {node} if isinstance(node, str) and "{{" in node else set()
+    found, todo = set(), [node]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, str) and "{{" in node:
+            found.add(node)
+    return found
 
 
 SAMPLE_ALERT = {
