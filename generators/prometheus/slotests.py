@@ -122,12 +122,25 @@ def _counters(segments: tuple) -> tuple[tuple[Fraction, ...], tuple[Fraction, ..
     return tuple(total), tuple(bad)
 
 
+def simulation(slo, traffic: Traffic) -> "Simulation":
+    """The simulation of `slo` under `traffic`, shared by every SLO with the same numbers
+    (at a thousand services, a handful of distinct SLOs)."""
+    return _simulation(Fraction(slo.error_budget), Fraction(slo.min_request_rate), traffic.step,
+                       tuple(traffic.segments))
+
+
+@functools.lru_cache(maxsize=256)
+def _simulation(budget: Fraction, min_rate: Fraction, step: Duration, segments: tuple) -> "Simulation":
+    return Simulation(budget, min_rate, Traffic(step, list(segments)))
+
+
 class Simulation:
     """The burn-rate rules of one SLO, evaluated by hand on the evaluation grid."""
 
-    def __init__(self, slo, traffic: Traffic):
-        self.slo, self.t = slo, traffic
+    def __init__(self, budget: Fraction, min_rate: Fraction, traffic: Traffic):
+        self.budget, self.min_rate, self.t = budget, min_rate, traffic
         self.total, self.bad = traffic.counters()
+        self._values: dict[tuple, Fraction | None] = {}
 
     def _inc(self, counter, k: int, w: Duration) -> Fraction:
         return counter[k] - counter[max(0, k - int(w / self.t.step))]
@@ -137,16 +150,19 @@ class Simulation:
         return None if k < 1 or total == 0 else self._inc(self.bad, k, w) / total
 
     def tier_holds(self, tier, k: int) -> Fraction | None:
-        budget = Fraction(self.slo.error_budget)
+        budget = self.budget
         long, short = self.ratio(k, tier.long), self.ratio(k, tier.short)
         rate = self._inc(self.total, k, tier.long) / Fraction(tier.long.ms, 1000)
-        if long is None or short is None or rate < Fraction(self.slo.min_request_rate):
+        if long is None or short is None or rate < self.min_rate:
             return None
         f = Fraction(tier.factor)
         return long / budget if long / budget > f and short / budget > f else None
 
     def value(self, tiers, k: int):
-        return next((v for v in (self.tier_holds(t, k) for t in tiers) if v is not None), None)
+        key = (tuple(tiers), k)
+        if key not in self._values:
+            self._values[key] = next((v for v in (self.tier_holds(t, k) for t in tiers) if v is not None), None)
+        return self._values[key]
 
     def firing(self, tiers, k: int):
         """The alert's value if it fires at step k (condition held for `for`), else None."""
@@ -171,7 +187,7 @@ def _tiers(slo, burn):
 
 
 def burn_case(model, slo, rules: dict[str, AlertRule], title: str, traffic: Traffic, checks: list[int]) -> dict:
-    sim = Simulation(slo, traffic)
+    sim = simulation(slo, traffic)
     tests = []
     for k in checks:
         exp = []
@@ -208,7 +224,7 @@ def outage_test(model, slo, rules: dict[str, AlertRule], page) -> dict:
     workbook_k = before + math.floor(detect / Fraction(step.ms, 1000)) + 1 + int(burn_for(page) / step)
     per_step = TRAFFIC * Fraction(step.ms, 1000)
     traffic = Traffic(step, [(per_step, Fraction(0), before), (per_step, per_step, workbook_k - before)])
-    sim = Simulation(slo, traffic)
+    sim = simulation(slo, traffic)
     first_k = next((k for k in range(before, workbook_k + 1) if sim.firing(page, k) is not None), None)
     if first_k is None:
         raise ValueError(f"{slo.name}: a full outage would not page within the workbook's detection time")
@@ -247,7 +263,7 @@ def burn_tests(model, slo, rules: dict[str, AlertRule]) -> list[dict]:
         k = (max(Fraction(t.factor) for t in ticket) + min(Fraction(t.factor) for t in page)) / 2
         slow = (k, min(budget * k, Fraction(1)))
         limit = int(max(t.long for t in ticket) / step)
-        first = first_firing(Simulation(slo, _ratio_traffic(step, slow[1], steady, limit)), ticket, limit)
+        first = first_firing(simulation(slo, _ratio_traffic(step, slow[1], steady, limit)), ticket, limit)
         if first is None:
             raise ValueError(f"{slo.name}: a slow burn at {float(k)}x would never open a ticket")
         n = max(n, first + int(Duration.parse("1m") / step))
