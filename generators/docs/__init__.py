@@ -20,6 +20,7 @@ and the Alertmanager target's `routing_table` and receivers.
 """
 from __future__ import annotations
 
+import gc
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -78,6 +79,16 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 
 
 def generate(model) -> list[OutputFile]:
+    enabled = gc.isenabled()
+    gc.disable()               # megabytes of acyclic strings and dicts: collector passes only cost time
+    try:
+        return _generate(model)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(model) -> list[OutputFile]:
     env = environment()
     ctx = pages.Context(model)
     out = [OutputFile(f"docs/runbooks/{page['id']}.md", render(env, "runbook.md.j2", page))

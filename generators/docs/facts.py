@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from ..emit import fmt_number
 from ..spec.values import Duration
@@ -28,11 +29,19 @@ class Rule:
     condition: str                 # in words
     source: str                    # file:line:column of the spec node, or ""
 
+    @cached_property
+    def _labels(self) -> dict:
+        return dict(self.labels)
+
+    @cached_property
+    def _annotations(self) -> dict:
+        return dict(self.annotations)
+
     def label(self, key: str, default: str = "") -> str:
-        return dict(self.labels).get(key, default)
+        return self._labels.get(key, default)
 
     def annotation(self, key: str, default: str = "") -> str:
-        return dict(self.annotations).get(key, default)
+        return self._annotations.get(key, default)
 
     @property
     def severity(self) -> str:

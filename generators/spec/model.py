@@ -487,7 +487,10 @@ class Model:
 
     def dashboard_uid(self, *parts: str) -> str:
         """`aitbc-slo-coordinator-api`: derived from names, at most 40 characters."""
-        return stable_id(self.organization.name, *parts)
+        key = ("dashboard_uid",) + parts
+        if key not in self._index:
+            self._index[key] = stable_id(self.organization.name, *parts)
+        return self._index[key]
 
     def service_dashboard_uid(self, service: str) -> str:
         """The dashboard an alert of `service` links to: its RED dashboard for HTTP-like
