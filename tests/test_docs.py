@@ -176,3 +176,24 @@ def test_templates_run_sandboxed_with_strict_undefined():
         env.from_string("{{ x.__class__.__mro__ }}").render(x="")
     with pytest.raises(jinja2.UndefinedError):   # every real template is strict too
         env.get_template("runbook.md.j2").render()
+
+
+@pytest.mark.parametrize("source, context", [
+    ("{{ d.name }}", {"d": {"name": "api"}}),
+    ("{{ d.items is callable }}|{{ d.keys is callable }}", {"d": {"items": 1, "keys": 2}}),  # methods win
+    ("{{ d.count }}|{{ d.values is callable }}", {"d": {"count": 3}}),
+    ("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", {"d": {"a": 1, "b": 2}}),
+    ("{{ d.rules | map(attribute='severity') | join(',') }}", {"d": {"rules": [{"severity": "P1"}, {"severity": "P2"}]}}),
+    ("{{ s.upper() }}|{{ n.real }}", {"s": "x", "n": 4}),
+])
+def test_the_docs_environment_reads_contexts_as_the_plain_sandbox_does(source, context):
+    plain = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    assert docs.environment().from_string(source).render(**context) == plain.from_string(source).render(**context)
+
+
+def test_the_docs_environment_refuses_what_the_sandbox_refuses():
+    env = docs.environment()
+    with pytest.raises(SecurityError):
+        env.from_string("{{ d.__class__.__subclasses__() }}").render(d={"__class__": 1})
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ d.missing }}").render(d={"name": 1})

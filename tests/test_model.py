@@ -16,6 +16,7 @@ import pytest
 from conftest import REPO_ROOT
 from generators.spec.load import load
 from generators.spec.model import build_model, burn_tiers, stable_id
+from generators.spec.problems import SpecError
 from generators.spec.schema import validate
 from generators.spec.values import Duration
 
@@ -224,3 +225,48 @@ def test_burn_severities_default_to_the_most_severe_and_the_last_paging_severity
     spec.write_text(base.replace("slo_defaults: {page_severity: P1, ticket_severity: P2}\n", ""), encoding="utf-8")
     slo = model_of(spec).slos[0]
     assert {(t.alert, t.severity) for t in slo.tiers} == {("page", "P1"), ("ticket", "P1")}
+
+
+BAD_DURATION = """
+    services:
+      api:
+        name: API
+        kind: http-api
+        selector: {job: api}
+        alerts:
+          error-rate: {for: 1m1h}
+      web:
+        name: Web
+        kind: http-api
+        selector: {job: web}
+        alerts:
+          error-rate: {for: 1m1h}
+"""
+
+
+def test_a_duration_that_does_not_parse_is_reported_at_each_place_it_is_written(tmp_path):
+    # "1m1h" matches the schema's pattern but puts the units out of order; parsed texts are
+    # remembered, failures are not: each service's alert gets its own problem.
+    base = (REPO_ROOT / "tests/specs/minimal.yaml").read_text(encoding="utf-8")
+    head = base[: base.index("services:\n")]
+    (tmp_path / "spec.yaml").write_text(head + textwrap.dedent(BAD_DURATION).lstrip(), encoding="utf-8")
+    doc = load(tmp_path / "spec.yaml")
+    assert validate(doc) == []
+    with pytest.raises(SpecError) as err:
+        build_model(doc)
+    assert sorted(p.path for p in err.value.problems) == [
+        "services.api.alerts.error-rate.for", "services.web.alerts.error-rate.for"]
+
+
+def test_indexed_lookups_answer_what_a_scan_of_the_model_answers(aitbc):
+    for svc in aitbc.services:
+        for sev in aitbc.severities:
+            scan = [p for p in aitbc.pagerduty_services if p.service == svc.id and p.severity == sev.id]
+            assert aitbc.pagerduty_service(svc.id, sev.id) is (scan[0] if scan else None)
+    for sev in aitbc.severities:
+        scan = [p for p in aitbc.policies if p.severity == sev.id]
+        assert aitbc.policy(sev.id) is (scan[0] if scan else None)
+    assert aitbc.pagerduty_service("no-such-service", "P0") is None
+    assert aitbc.alerts == tuple(a for s in aitbc.services for a in s.alerts)
+    assert aitbc.slos == tuple(o for s in aitbc.services for o in s.slos)
+    assert aitbc.dashboard_uid("slo", "coordinator-api") == stable_id("AITBC", "slo", "coordinator-api")
