@@ -133,11 +133,17 @@ class Context:
             "name": o.name, "id": o.id, "type": o.type, "description": o.description,
             "objective": F.pct(o.objective), "window": str(o.window), "budget": F.pct(o.error_budget),
             "source": where(o.pos),
-            "tiers": [{"name": b.name, "severity": b.severity, "long": str(b.long), "short": str(b.short),
-                       "factor": fmt_number(b.factor), "ratio": F.pct(b.error_ratio),
-                       "consumed": F.pct(b.budget_consumed, 2), "detection": F.human(b.detection)}
-                      for b in F.burn_facts(o)],
+            "tiers": [self.tier_context(b) for b in F.burn_facts(o)],
         }
+
+    def tier_context(self, b: F.BurnFact) -> dict:
+        # SLOs of one period and objective share their tiers; the key keeps each Decimal's digits
+        key = ("tier", b.name, b.severity, b.long.ms, b.short.ms, str(b.factor), str(b.error_ratio),
+               str(b.budget_consumed), b.detection.ms)
+        return self._once(key, lambda: {
+            "name": b.name, "severity": b.severity, "long": str(b.long), "short": str(b.short),
+            "factor": fmt_number(b.factor), "ratio": F.pct(b.error_ratio),
+            "consumed": F.pct(b.budget_consumed, 2), "detection": F.human(b.detection)})
 
     # --- pages --------------------------------------------------------------------
 
