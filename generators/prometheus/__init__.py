@@ -55,19 +55,24 @@ def _group(name: str, interval, rules: list[dict]) -> dict:
     return {"name": name, "interval": str(interval), "rules": rules}
 
 
-def rule_groups(model) -> dict[str, list[dict]]:
+def _alerting(model) -> list[tuple]:
+    """Per service: (service, its threshold and absent alerts, [(slo, the SLO's alerts)])."""
+    return [(svc, alert_rules(model, svc), [(slo, slo_alerts(model, svc, slo)) for slo in svc.slos])
+            for svc in model.services]
+
+
+def rule_groups(model, alerting: list[tuple] | None = None) -> dict[str, list[dict]]:
     """Rule file stem (`<service>`, `<service>.slo-<slo>`, `montool-meta`) -> its rule groups."""
     every, slow = model.organization.evaluation_interval, period_interval(model)
     out = {}
-    for svc in model.services:
-        for slo in svc.slos:
+    for svc, alerts, slos in alerting or _alerting(model):
+        for slo, slo_rules in slos:
             name = f"{svc.id}-slo-{slo.id}"
             out[slo_stem(svc, slo)] = [
                 _group(f"{name}-sli", every, sli_rules(model, slo)),
                 _group(f"{name}-period", slow, period_rules(model, slo)),
-                _group(f"{name}-alerts", every, [r.as_rule() for r in slo_alerts(model, svc, slo)]),
+                _group(f"{name}-alerts", every, [r.as_rule() for r in slo_rules]),
             ]
-        alerts = alert_rules(model, svc)
         if alerts:
             out[svc.id] = [_group(f"{svc.id}-alerts", every, [r.as_rule() for r in alerts])]
     out[META] = [_group(META, every, [watchdog_rule(model).as_rule()])]
@@ -86,7 +91,8 @@ def _tests(model, svc, alerts) -> list[dict]:
 
 def generate(model) -> list[OutputFile]:
     header = generated_header(model.source)
-    groups = rule_groups(model)
+    alerting = _alerting(model)
+    groups = rule_groups(model, alerting)
     # serialised once: the CRDs and the Helm values embed the same text
     rule_text = {stem: yaml_text({"groups": g}) for stem, g in groups.items()}
     files = [OutputFile(f"prometheus/rules/{stem}.rules.yml", f"{header}\n{text}") for stem, text in rule_text.items()]
@@ -96,11 +102,11 @@ def generate(model) -> list[OutputFile]:
         files.append(OutputFile(f"prometheus/tests/{stem}.test.yml",
                                 test_file(model, f"{stem}.rules.yml", tests, groups[stem], step)))
 
-    for svc in model.services:
-        for slo in svc.slos:
-            test(slo_stem(svc, slo), slo_tests(model, slo, slo_alerts(model, svc, slo)))
-        if svc.id in groups:
-            test(svc.id, _tests(model, svc, alert_rules(model, svc)))
+    for svc, alerts, slos in alerting:
+        for slo, slo_rules in slos:
+            test(slo_stem(svc, slo), slo_tests(model, slo, slo_rules))
+        if alerts:
+            test(svc.id, _tests(model, svc, alerts))
     test(META, watchdog_tests(watchdog_rule(model)))
     files += kubernetes_files(model, groups, rule_text)
     return sorted(files, key=lambda f: f.path)

@@ -8,7 +8,7 @@ groups under `additionalPrometheusRulesMap` for installs that prefer values.
 """
 from __future__ import annotations
 
-import textwrap
+import re
 
 from ..emit import OutputFile, generated_header, yaml_text
 from ..spec.model import stable_id
@@ -18,9 +18,13 @@ def resource_name(model, stem: str) -> str:
     return stable_id(model.organization.name, stem, limit=63)
 
 
+_LINE_START = re.compile(r"^(?=.)", re.M)
+
+
 def _under(text: str, depth: int) -> str:
-    """Block YAML `text` nested `depth` levels deeper (blank lines of literal blocks stay empty)."""
-    return textwrap.indent(text, "  " * depth)
+    """Block YAML `text` nested `depth` levels deeper (blank lines of literal blocks stay
+    empty; montool's YAML has no line of spaces only)."""
+    return _LINE_START.sub("  " * depth, text)
 
 
 def _key(name: str) -> str:

@@ -37,7 +37,7 @@ from ..spec.values import Duration, parse_matchers
 from .rules import AlertRule
 from .slo import base_window, burn_for, long_windows, ratio_windows, selector
 from .synth import CANDIDATES, concrete_labels, satisfies, selector_series, series_text
-from .testgen import Exact, ceil_to, expected_alert, plus, test_step
+from .testgen import ceil_to, exact, expected_alert, plus, test_step
 
 RECORD_AT = Duration.parse("10m")
 TRAFFIC = 10                      # events per second in the alert cases
@@ -77,6 +77,11 @@ def good_series(slo) -> str:
 
 def counter_values(increments: list[tuple[Fraction, int]]) -> str:
     """Promtool notation of a counter from 0 growing by `d` per step for `n` steps, segment by segment."""
+    return _counter_values(tuple(increments))
+
+
+@functools.lru_cache(maxsize=256)
+def _counter_values(increments: tuple) -> str:
     parts, value = [], Fraction(0)
     for i, (d, n) in enumerate(increments):
         if i == 0:
@@ -158,18 +163,19 @@ class Simulation:
         f = Fraction(tier.factor)
         return long / budget if long / budget > f and short / budget > f else None
 
-    def value(self, tiers, k: int):
-        key = (tuple(tiers), k)
+    def value(self, tiers, k: int, key: tuple | None = None):
+        key = (key or tuple(tiers), k)
         if key not in self._values:
             self._values[key] = next((v for v in (self.tier_holds(t, k) for t in tiers) if v is not None), None)
         return self._values[key]
 
     def firing(self, tiers, k: int):
         """The alert's value if it fires at step k (condition held for `for`), else None."""
+        key = tuple(tiers)
         hold = int(burn_for(tiers) / self.t.step)
-        if k < hold or any(self.value(tiers, j) is None for j in range(k - hold, k + 1)):
+        if k < hold or any(self.value(tiers, j, key) is None for j in range(k - hold, k + 1)):
             return None
-        return self.value(tiers, k)
+        return self.value(tiers, k, key)
 
 
 def first_firing(sim: Simulation, tiers, limit: int) -> int | None:
@@ -282,24 +288,32 @@ def burn_tests(model, slo, rules: dict[str, AlertRule]) -> list[dict]:
 
 def _sample(name: str, slo, value) -> dict:
     return {"expr": f"{name}{selector(slo)}", "eval_time": str(RECORD_AT),
-            "exp_samples": [{"labels": f"{name}{selector(slo)}", "value": Exact(value)}]}
+            "exp_samples": [{"labels": f"{name}{selector(slo)}", "value": exact(value)}]}
+
+
+RATE_BAD, RATE_GOOD = Fraction(10, 256), Fraction(10 * 511, 256)      # 20 events/s, 1 in 512 bad
+
+
+@functools.lru_cache(maxsize=1024)
+def _record_rates(latency: bool, step: Duration, k: int, w: Duration) -> tuple[float, float]:
+    """(bad, all) per second over w at step k of the recording case's traffic, computed as
+    PromQL does for these series (a latency SLI's bad events are all minus good)."""
+    span, s = min(k, int(w / step)), Fraction(step.ms, 1000)
+    bad, good = prom_rate(RATE_BAD * span * s, w), prom_rate(RATE_GOOD * span * s, w)
+    if latency:
+        total = prom_rate((RATE_BAD + RATE_GOOD) * span * s, w)
+        return total - good, total
+    return bad, good + bad
 
 
 def record_tests(model, slo) -> dict:
     step = test_step(model)
-    s = Fraction(step.ms, 1000)
     n = int(RECORD_AT / step)
-    rate_bad, rate_good = Fraction(10, 256), Fraction(10 * 511, 256)      # 20 events/s, 1 in 512 bad
-    traffic = Traffic(step, [((rate_bad + rate_good) * Fraction(step.ms, 1000), rate_bad * Fraction(step.ms, 1000), n)])
+    per_step = Fraction(step.ms, 1000)
+    traffic = Traffic(step, [((RATE_BAD + RATE_GOOD) * per_step, RATE_BAD * per_step, n)])
 
     def rates(k: int, w: Duration) -> tuple[float, float]:
-        """(bad, all) per second over w at step k, computed as PromQL does for these series."""
-        span = min(k, int(w / step))
-        bad, good = prom_rate(rate_bad * span * s, w), prom_rate(rate_good * span * s, w)
-        if slo.type == "latency":
-            total = prom_rate((rate_bad + rate_good) * span * s, w)
-            return total - good, total
-        return bad, good + bad
+        return _record_rates(slo.type == "latency", step, k, w)
 
     base = base_window(model)
     tests = []

@@ -18,6 +18,7 @@ that number, humanized as the rule's description does. Series come from
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal
@@ -166,8 +167,20 @@ def watchdog_tests(rule: AlertRule) -> list[dict]:
 
 # --- packing -------------------------------------------------------------------------
 
+_MATCHERS = re.compile(r'\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\}')
+
+
 def metric_names(expr: str) -> frozenset[str]:
-    """The metric names a PromQL expression reads."""
+    """The metric names a PromQL expression reads (label matchers do not change them, so
+    expressions that differ only there, e.g. by service, share one parse)."""
+    try:
+        return _metric_names(_MATCHERS.sub("{}", expr))
+    except ValueError:  # the parser refused the emptied matchers: parse it as it is
+        return _metric_names(expr)
+
+
+@functools.lru_cache(maxsize=1024)
+def _metric_names(expr: str) -> frozenset[str]:
     found = set()
 
     def visit(node):
@@ -217,21 +230,13 @@ def pack(cases: list[dict], rules: list[AlertRule]) -> list[dict]:
 
 # --- files ---------------------------------------------------------------------------
 
-class Exact(float):
-    """A float the test file must carry bit for bit (promtool 2.42 compares exactly)."""
+def exact(value: float) -> str:
+    """A float the test file must carry bit for bit (promtool 2.42 compares exactly): its
+    shortest round-trip text, marked; `test_file` writes it unquoted."""
+    return f"@exact:{float(value)!r}"
 
 
 _EXACT = re.compile(r"'@exact:([^']+)'")
-
-
-def _mark(obj):
-    if isinstance(obj, Exact):
-        return f"@exact:{float(obj)!r}"
-    if isinstance(obj, dict):
-        return {k: _mark(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_mark(v) for v in obj]
-    return obj
 
 
 def test_file(model, rule_file: str, tests: list[dict], groups: list[dict], step: Duration) -> str:
@@ -243,5 +248,5 @@ def test_file(model, rule_file: str, tests: list[dict], groups: list[dict], step
            "evaluation_interval": str(step),
            "group_eval_order": order,
            "tests": tests}
-    return _EXACT.sub(lambda m: m.group(1), yaml_text(_mark(doc), header=generated_header(model.source)))
+    return _EXACT.sub(r"\1", yaml_text(doc, header=generated_header(model.source)))
 

@@ -5,6 +5,8 @@ A value that does not parse raises ValueError with a message fit for a Problem.
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -46,16 +48,7 @@ class Duration:
         return self.ms / 1000
 
     def __str__(self) -> str:
-        if self.ms == 0:
-            return "0s"
-        out, rest = [], self.ms
-        for unit in ("w", "d", "h", "m", "s", "ms"):
-            if unit == "w" and rest % _UNIT_MS["w"]:
-                continue  # 10d stays 10d rather than 1w3d
-            n, rest = divmod(rest, _UNIT_MS[unit])
-            if n:
-                out.append(f"{n}{unit}")
-        return "".join(out)
+        return _duration_text(self.ms)
 
     def __mul__(self, k) -> "Duration":
         return Duration(int(round(self.ms * k)))
@@ -64,6 +57,21 @@ class Duration:
         if isinstance(other, Duration):
             return self.ms / other.ms
         return Duration(int(round(self.ms / other)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration_text(ms: int) -> str:
+    """Prometheus duration text; cached (a few distinct values, printed millions of times at scale)."""
+    if ms == 0:
+        return "0s"
+    out, rest = [], ms
+    for unit in ("w", "d", "h", "m", "s", "ms"):
+        if unit == "w" and rest % _UNIT_MS["w"]:
+            continue  # 10d stays 10d rather than 1w3d
+        n, rest = divmod(rest, _UNIT_MS[unit])
+        if n:
+            out.append(f"{n}{unit}")
+    return "".join(out)
 
 
 def decimal(value) -> Decimal:
