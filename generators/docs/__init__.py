@@ -29,13 +29,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..emit import OutputFile
 from . import handbook, pages
+from .pages import cell
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "docs"
-
-
-def cell(value) -> str:
-    """Text fit for a Markdown table cell: pipes escaped, on one line."""
-    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))

@@ -14,6 +14,11 @@ PROCESS_TITLES = {
 }
 
 
+def cell(value) -> str:
+    """Text fit for a Markdown table cell: pipes escaped, on one line."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
 def where(pos) -> str:
     return f"{pos.file}:{pos.line}" if pos is not None else ""
 
@@ -62,13 +67,19 @@ class Context:
         muted = self.routes.mutes_for(rule)
         pd = self.model.pagerduty_service(rule.service, rule.severity)
         policy, steps = F.escalation_path(self.model, rule.severity)
-        return {
+        out = {
             "severity": sev,
             "receivers": receivers,
             "muted": muted,
             "pagerduty": pd.id if pd else "",
             "escalation": " → ".join(f"{s.name} (+{s.after})" if s.after.ms else s.name for s in steps) if policy else "",
         }
+        # the cells of the runbook's routing table after the severity (shared by many rules)
+        out["cells"] = " | ".join([
+            sev["response"], cell(sev["channels"]),
+            cell(", ".join(receivers) or "n/a") + (f" (muted during {', '.join(muted)})" if muted else ""),
+            out["pagerduty"] or "does not page", cell(out["escalation"] or "none")])
+        return out
 
     def alert_context(self, d: F.AlertDoc) -> dict:
         return self._once(("alert", id(d)), lambda: self._alert_context(d))
@@ -89,6 +100,7 @@ class Context:
             "summary": summary, "source": where(d.pos), "symptoms": symptoms, "steps": steps,
             "runbook": runbook, "dashboard": dash, "rules": rules, "slo": slo,
             "runbook_url": first.annotation("runbook_url") or m.runbook_url(d.service, d.name),
+            "severities": ", ".join(r["severity"]["id"] for r in rules),
             "condition": "; ".join(f"{r.severity}: {r.condition}" for r in d.rules),
         }
 
