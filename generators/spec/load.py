@@ -164,8 +164,11 @@ def _load_file(path: Path, root: Path, ext_vars: dict, tla_vars: dict) -> _Loade
         if size > MAX_FILE_BYTES:
             return fail(f"file is {size} bytes, larger than the limit of {MAX_FILE_BYTES} bytes", "load/size")
         if path.suffix == ".jsonnet":
-            text = _evaluate_jsonnet(path, root, ext_vars, tla_vars, out)
+            from .jsonnet import evaluate   # here: it imports display_name from this module
+
+            text, problem = evaluate(path, root, ext_vars, tla_vars, out.name)
             if text is None:
+                out.problems.append(problem)
                 return out
             source = path.read_text(encoding="utf-8", errors="replace")
             out.data = json.loads(text)
@@ -403,48 +406,6 @@ class _Walker:
             self.positions.setdefault(parts + (key,), here)
             result[key] = self.build(value_node, parts + (key,))
         return result
-
-
-# --- Jsonnet -------------------------------------------------------------------------
-
-_JSONNET_POS = re.compile(
-    r"(?P<file>[^\s:()]+\.(?:jsonnet|libsonnet)):\(?(?P<line>\d+):(?P<col>\d+)(?:-\d+(?::\d+)?)?\)?")
-
-
-def _evaluate_jsonnet(path: Path, root: Path, ext_vars: dict, tla_vars: dict, out: _Loaded) -> str | None:
-    import _jsonnet
-
-    jail = root.resolve()
-
-    def import_callback(folder: str, rel: str):
-        target = (Path(folder) / rel).resolve()
-        if not target.is_relative_to(jail):
-            raise RuntimeError(f"import {rel!r} is outside the spec folder {display_name(jail)}")
-        if not target.is_file():
-            raise RuntimeError(f"import {rel!r} not found")
-        return str(target), target.read_bytes()
-
-    try:
-        return _jsonnet.evaluate_file(
-            str(path.resolve()), ext_vars=dict(ext_vars), tla_vars=dict(tla_vars), import_callback=import_callback
-        )
-    except RuntimeError as exc:
-        out.problems.append(_jsonnet_problem(str(exc), out.name))
-        return None
-
-
-def _jsonnet_problem(text: str, name: str) -> Problem:
-    """Turn a Jsonnet error message into a problem at the place it names."""
-    first = text.strip().splitlines()[0] if text.strip() else "Jsonnet evaluation failed"
-    message = re.sub(r"^(RUNTIME|STATIC) ERROR: ", "", first)
-    file, line, column = name, 1, 1
-    match = _JSONNET_POS.search(text)
-    if match:
-        file = display_name(Path(match["file"]))
-        line, column = int(match["line"]), int(match["col"])
-        message = message.replace(match.group(0), "").lstrip(": ") or message
-    rule = "load/jsonnet-import" if "couldn't open import" in message else "load/jsonnet"
-    return Problem(file, line, column, "", message, rule)
 
 
 def _search_positions(data, source: str, name: str) -> dict[tuple, Position]:
