@@ -333,7 +333,8 @@ class _Walker:
         if key in self.active:
             self.problem(node, parts, "recursive alias", "load/alias")
             return None
-        self.positions.setdefault(parts, self.pos(node))
+        if parts not in self.positions:  # a mapping value already has its key's position
+            self.positions[parts] = self.pos(node)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, parts)
         self.active.add(key)
@@ -352,8 +353,10 @@ class _Walker:
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, parts, f"unsupported tag {node.tag!r}", "load/tag")
             return node.value
-        if node.tag == _YAML + "timestamp":
-            return node.value  # dates stay strings: the schema checks their format
+        if node.tag == _YAML + "str" or node.tag == _YAML + "timestamp":
+            # a string is its text (what SafeConstructor gives, without its bookkeeping);
+            # dates stay strings: the schema checks their format
+            return node.value
         try:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
