@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 from ..emit import fmt_number
@@ -192,20 +193,29 @@ def _tiers(slo, burn):
     return [t for t in slo.tiers if t.alert == burn]
 
 
-def burn_case(model, slo, rules: dict[str, AlertRule], title: str, traffic: Traffic, checks: list[int]) -> dict:
+@dataclass(frozen=True)
+class Numbers:
+    """What an SLO's burn-rate cases depend on (its names aside)."""
+
+    error_budget: Decimal
+    min_request_rate: Decimal
+    tiers: tuple
+
+
+@dataclass
+class BurnCase:
+    title: str
+    traffic: Traffic
+    expected: list[tuple[int, list[tuple[str, Fraction]]]]   # (step, [(burn, alert value)])
+
+
+def burn_case(slo, burns: tuple[str, ...], title: str, traffic: Traffic, checks: list[int]) -> BurnCase:
     sim = simulation(slo, traffic)
-    tests = []
+    expected = []
     for k in checks:
-        exp = []
-        for burn in ("page", "ticket"):
-            v = sim.firing(_tiers(slo, burn), k) if burn in rules else None
-            if v is not None:
-                exp.append(expected_alert(rules[burn], float(v), {"service": slo.service, "slo": slo.id}))
-        tests.append({"eval_time": str(traffic.step * k), "alertname": f"{slo.name}ErrorBudgetBurn",
-                      "exp_alerts": exp})
-    return {"name": f"{slo.name} {title}", "interval": str(traffic.step),
-            "input_series": [{"series": s, "values": v} for s, v in sorted(traffic.series(slo).items())],
-            "alert_rule_test": tests}
+        values = [(burn, sim.firing(_tiers(slo, burn), k)) for burn in ("page", "ticket") if burn in burns]
+        expected.append((k, [(burn, v) for burn, v in values if v is not None]))
+    return BurnCase(title, traffic, expected)
 
 
 def _ratio_traffic(step: Duration, ratio: Fraction, rate: Fraction, steps: int) -> Traffic:
@@ -213,7 +223,7 @@ def _ratio_traffic(step: Duration, ratio: Fraction, rate: Fraction, steps: int) 
     return Traffic(step, [(per_step, per_step * ratio, steps)])
 
 
-def outage_test(model, slo, rules: dict[str, AlertRule], page) -> dict:
+def outage_case(slo, burns, step: Duration, page) -> BurnCase:
     """Every event fails after healthy traffic over the fastest page tier's long window.
 
     Workbook: the long window's error ratio passes factor x budget after
@@ -222,7 +232,6 @@ def outage_test(model, slo, rules: dict[str, AlertRule], page) -> dict:
     never later; the test expects nothing at the onset, nothing one evaluation
     before the simulated first page, the page then, and still at the workbook time.
     """
-    step = test_step(model)
     budget = Fraction(slo.error_budget)
     fastest = min(page, key=lambda t: Fraction(t.factor) * budget * Fraction(t.long.ms, 1000))
     detect = Fraction(fastest.factor) * budget * Fraction(fastest.long.ms, 1000)
@@ -233,9 +242,9 @@ def outage_test(model, slo, rules: dict[str, AlertRule], page) -> dict:
     sim = simulation(slo, traffic)
     first_k = next((k for k in range(before, workbook_k + 1) if sim.firing(page, k) is not None), None)
     if first_k is None:
-        raise ValueError(f"{slo.name}: a full outage would not page within the workbook's detection time")
+        raise ValueError("a full outage would not page within the workbook's detection time")
     checks = sorted({before, first_k - 1, first_k, workbook_k})
-    return burn_case(model, slo, rules, f"full outage pages within {fmt_number(float(detect))}s + for "
+    return burn_case(slo, burns, f"full outage pages within {fmt_number(float(detect))}s + for "
                      f"{burn_for(page)} (workbook, {fastest.name})", traffic, checks)
 
 
@@ -250,13 +259,14 @@ def steady_traffic(slo, step: Duration) -> Fraction:
     return rate
 
 
-def burn_tests(model, slo, rules: dict[str, AlertRule]) -> list[dict]:
-    step = test_step(model)
+@functools.lru_cache(maxsize=256)
+def burn_plan(slo: Numbers, step: Duration, burns: tuple[str, ...]) -> tuple[BurnCase, ...]:
+    """The burn-rate cases of every SLO with these numbers (a handful at a thousand services)."""
     budget = Fraction(slo.error_budget)
     out = []
     page, ticket = _tiers(slo, "page"), _tiers(slo, "ticket")
     if page:
-        out.append(outage_test(model, slo, rules, page))
+        out.append(outage_case(slo, burns, step, page))
     # Constant burns from the first sample, at a traffic that passes every tier's low-traffic
     # guard from the first step (the long windows' event rate builds up with the history),
     # so every tier's factor is what holds the alert back; the horizon is when the slow
@@ -271,16 +281,35 @@ def burn_tests(model, slo, rules: dict[str, AlertRule]) -> list[dict]:
         limit = int(max(t.long for t in ticket) / step)
         first = first_firing(simulation(slo, _ratio_traffic(step, slow[1], steady, limit)), ticket, limit)
         if first is None:
-            raise ValueError(f"{slo.name}: a slow burn at {float(k)}x would never open a ticket")
+            raise ValueError(f"a slow burn at {float(k)}x would never open a ticket")
         n = max(n, first + int(Duration.parse("1m") / step))
-    out.append(burn_case(model, slo, rules, "at 0.99x the budget rate fires nothing",
+    out.append(burn_case(slo, burns, "at 0.99x the budget rate fires nothing",
                          _ratio_traffic(step, budget * Fraction(99, 100), steady, n + 1), [n]))
     if slow:
-        out.append(burn_case(model, slo, rules, f"slow burn at {fmt_number(float(slow[0]))}x opens a ticket only",
+        out.append(burn_case(slo, burns, f"slow burn at {fmt_number(float(slow[0]))}x opens a ticket only",
                              _ratio_traffic(step, slow[1], steady, n + 1), [n]))
     low = Fraction(slo.min_request_rate) / 2
-    out.append(burn_case(model, slo, rules, f"full outage at {fmt_number(float(low))} events/s pages no one",
+    out.append(burn_case(slo, burns, f"full outage at {fmt_number(float(low))} events/s pages no one",
                          _ratio_traffic(step, Fraction(1), low, n + 1), [n]))
+    return tuple(out)
+
+
+def burn_tests(model, slo, rules: dict[str, AlertRule]) -> list[dict]:
+    """The burn-rate test groups of one SLO: its numbers' plan, with its names."""
+    try:
+        plan = burn_plan(Numbers(slo.error_budget, slo.min_request_rate, slo.tiers), test_step(model),
+                         tuple(sorted(rules)))
+    except ValueError as exc:
+        raise ValueError(f"{slo.name}: {exc}") from None
+    ident = {"service": slo.service, "slo": slo.id}
+    out = []
+    for case in plan:
+        tests = [{"eval_time": str(case.traffic.step * k), "alertname": f"{slo.name}ErrorBudgetBurn",
+                  "exp_alerts": [expected_alert(rules[burn], float(v), ident) for burn, v in firing]}
+                 for k, firing in case.expected]
+        out.append({"name": f"{slo.name} {case.title}", "interval": str(case.traffic.step),
+                    "input_series": [{"series": s, "values": v} for s, v in sorted(case.traffic.series(slo).items())],
+                    "alert_rule_test": tests})
     return out
 
 
