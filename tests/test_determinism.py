@@ -25,3 +25,18 @@ def test_output_is_identical_under_two_hash_seeds(repo_root, tmp_path):
     assert sorted(first) == sorted(second)
     differing = [path for path in first if first[path] != second[path]]
     assert differing == [], f"files differ between hash seeds: {differing}"
+
+
+def test_generating_in_worker_processes_gives_the_same_files(repo_root, monkeypatch):
+    from generators import compiler
+
+    model, _, _ = compiler.load_model(repo_root / "spec")
+    serial = compiler.generate(model)
+    assert len(model.services) < compiler.PARALLEL_FROM  # the default spec generates in-process
+    contexts = []
+    real = compiler.mp.get_context
+    monkeypatch.setattr(compiler, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compiler.mp, "get_context", lambda method: contexts.append(method) or real(method))
+    parallel = compiler.generate(model)
+    assert contexts == ["fork"]  # the workers did generate
+    assert [(f.path, f.content) for f in parallel] == [(f.path, f.content) for f in serial]
