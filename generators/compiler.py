@@ -98,7 +98,7 @@ def generate(model: Any) -> list[OutputFile]:
     """Every target's files for `model`, in target order."""
     targets = _targets()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if len(model.services) < PARALLEL_FROM or cores < 2 or "fork" not in mp.get_all_start_methods():
+    if len(getattr(model, "services", ())) < PARALLEL_FROM or cores < 2 or "fork" not in mp.get_all_start_methods():
         return [f for target in targets for f in target.generate(model)]
     global _forked_model
     _forked_model = model

@@ -144,7 +144,9 @@ def test_coverage_names_only_files_that_are_generated(files):
     named = {n for row in rows for n in re.findall(r"`([^`]+)`", row.rstrip(" |").rsplit(" | ", 1)[1])}
     assert len(named) >= 8
     for name in named:
-        pattern = re.escape(name).replace(re.escape("<service>"), "[a-z0-9-]+")
+        pattern = re.escape(name)
+        for placeholder in ("<service>", "<slo>"):
+            pattern = pattern.replace(re.escape(placeholder), "[a-z0-9-]+")
         assert any(re.match(pattern + ("" if name.endswith("/") else "$"), p) for p in files), name
 
 

@@ -69,7 +69,8 @@ def generate(model) -> list[OutputFile]:
     cfg = config.config(model, ["templates/*.tmpl"])
     values, notes = helm.values(dict(cfg, templates=[]), templates)   # helm.values copies what it changes
     routes_notes = [
-        "Routing cases: `montool build` runs `amtool config routes test --verify.receivers` for each.",
+        "Routing cases: `montool build` routes each through a real Alertmanager (its API's receivers);",
+        "by hand: `amtool config routes test --config.file=alertmanager.yml --verify.receivers=<receivers> <labels>`.",
         "Inhibitions and maintenance mutes are expectations for the end-to-end tests (amtool cannot test them).",
     ]
     out = [

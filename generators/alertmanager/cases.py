@@ -2,8 +2,8 @@
 
 - `routing_cases`: label sets and the receivers they must reach, in order: every
   severity x service, each severity for a service the spec does not know, the
-  Watchdog, an unknown severity and a missing one. `validate` proves each with
-  `amtool config routes test --verify.receivers`.
+  Watchdog, an unknown severity and a missing one. `validate` proves each with a
+  real Alertmanager's routing (see validate.py).
 - `inhibition_cases`: source and target label sets and whether the source must
   inhibit the target. amtool cannot test inhibition; the end-to-end suite does.
 - `maintenance_cases`: which severity x service each maintenance window mutes

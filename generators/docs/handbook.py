@@ -107,6 +107,7 @@ PD = "pagerduty/pagerduty.tf.json"
 SCHEDULES = "pagerduty/api/schedules/"
 AM = "alertmanager/alertmanager.yml"
 RULES = "prometheus/rules/<service>.rules.yml"
+SLO_RULES = "prometheus/rules/<service>.slo-<slo>.rules.yml"
 
 
 def coverage(ctx: Context) -> dict:
@@ -122,7 +123,7 @@ def coverage(ctx: Context) -> dict:
         ("Contact information", "organization.contacts, people, rotations.*.tiers", _first(m.people),
          [PD, SCHEDULES, HANDBOOK]),
         ("Alert severity levels", "severities", _first(m.severities),
-         [RULES, AM, PD, "pagerduty/api/services/", HANDBOOK]),
+         [RULES, SLO_RULES, AM, PD, "pagerduty/api/services/", HANDBOOK]),
         ("Escalation policy", "escalation", _first(m.escalation), [PD, "pagerduty/api/escalation_policies/", HANDBOOK]),
         ("Alert channels", "channels", _first(m.channels), [AM, HANDBOOK]),
         ("Incident classification", "incident_levels", _first(m.incident_levels), [HANDBOOK]),
@@ -131,7 +132,7 @@ def coverage(ctx: Context) -> dict:
         ("Monitoring dashboards", "dashboards, services.*.panels", _first(m.dashboards), ["grafana/dashboards/"]),
         ("Alert rules", "alert_rules, services.*.alerts", _first(m.alerts),
          [RULES, "prometheus/tests/", AM, "alertmanager/tests/routes.yml", "docs/alerts.md"]),
-        ("SLOs & SLIs", "services.*.slos, slo_defaults", _first(m.slos), [RULES, "grafana/dashboards/", RUNBOOKS]),
+        ("SLOs & SLIs", "services.*.slos, slo_defaults", _first(m.slos), [SLO_RULES, "grafana/dashboards/", RUNBOOKS]),
         ("Post-incident process", "process.post_incident", "", [HANDBOOK]),
         ("Maintenance windows", "maintenance_windows", _first(m.maintenance_windows), [AM, HANDBOOK]),
         ("Emergency procedures", "process.emergency", "", [HANDBOOK]),
