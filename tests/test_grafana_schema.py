@@ -3,8 +3,11 @@ jsonschema/ files, draft-07, read from the shared reference folder, never copied
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+import tempfile
 from functools import cache
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft7Validator
@@ -38,8 +41,19 @@ def errors(v: Draft7Validator, instance) -> list[str]:
 
 @cache
 def dashboards() -> dict[str, dict]:
+    """AITBC's dashboards, and the overview dashboards of 100 synthetic services, whose
+    sections are past the fleet threshold (one row of fleet panels per section)."""
     files = grafana.generate(load_model(SPEC))
-    return {f.path: json.loads(f.content) for f in files if f.path.endswith(".json")}
+    out = {f.path: json.loads(f.content) for f in files if f.path.endswith(".json")}
+    synth = importlib.util.spec_from_file_location("synth", REPO_ROOT / "bench" / "synth.py")
+    module = importlib.util.module_from_spec(synth)
+    synth.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = load_model(module.write_spec(100, Path(tmp), SPEC))
+    for f in grafana.generate(model):
+        if f.path.endswith(".json") and "svc-" not in f.path:
+            out[f"synth-100/{f.path}"] = json.loads(f.content)
+    return out
 
 
 def panels(dashboard: dict):
@@ -50,7 +64,10 @@ def panels(dashboard: dict):
 
 
 def test_there_are_dashboards_to_validate():
-    assert len(dashboards()) >= 4
+    assert len(dashboards()) >= 8
+    fleet = [p for path, d in dashboards().items() if path.startswith("synth-100/") for p in d["panels"]
+             if p["type"] == "table"]
+    assert fleet, "the synthetic overview dashboards have no fleet table"
     assert sum(1 for d in dashboards().values() for _ in panels(d)) >= 50
 
 
