@@ -4,7 +4,8 @@
 
 Prints one JSON line:
   generate_s      spec -> files in memory: load, schema, model, checks, every target
-  peak_rss_mb     this process's peak resident memory right after generating
+  peak_rss_mb     this process's peak resident memory right after generating;
+                  workers_peak_rss_mb: the largest forked generate worker's (0 under 100 services)
   stage_s         writing the files to a staging folder
   validate_s      every target's validate() on the staged tree, side by side as montool
                   runs them, and each target's wall time (--validate only); tools_peak_rss_mb is the largest
@@ -54,7 +55,9 @@ def main() -> None:
     compiled = compiler.compile_spec(spec)
     t1 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"generate_s": round(t1 - t0, 3), "peak_rss_mb": round(peak, 1)}
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {"generate_s": round(t1 - t0, 3), "peak_rss_mb": round(peak, 1),
+              "workers_peak_rss_mb": round(workers, 1)}
     if validate:
         staged = output.stage(compiled.files, parent=work)
         t2 = time.perf_counter()
