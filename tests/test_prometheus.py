@@ -140,9 +140,17 @@ def test_recording_rules_follow_the_naming_and_carry_the_slo_identity(records):
 
 def test_sli_definitions(records):
     by = {(r["labels"]["service"], r["labels"]["slo"], r["record"]): r["expr"] for r in records}
-    # availability: 5xx over all requests
-    assert by[("coordinator-api", "availability", "slo:sli_error:ratio_rate1h")].startswith(
-        '(sum(rate(http_requests_total{job="coordinator-api",code=~"5.."}[1h])) or ')
+    # availability: 5xx over all requests; the 1h event rate is recorded (the 14.4x tier's
+    # guard), so the ratio reads it rather than the raw counters again
+    sel = '{service="coordinator-api",slo="availability"}'
+    assert by[("coordinator-api", "availability", "slo:sli_error:ratio_rate1h")] == (
+        f'(sum(rate(http_requests_total{{job="coordinator-api",code=~"5.."}}[1h])) or '
+        f'0 * sum(slo:sli_total:rate1h{sel})) / sum(slo:sli_total:rate1h{sel})')
+    assert by[("coordinator-api", "availability", "slo:sli_error:ratio_rate5m")] == (
+        f"sum(slo:sli_error:rate5m{sel}) / sum(slo:sli_total:rate5m{sel})")
+    # 30m is no tier's long window: its total is not recorded, so it is read raw
+    assert by[("coordinator-api", "availability", "slo:sli_error:ratio_rate30m")].endswith(
+        ' / sum(rate(http_requests_total{job="coordinator-api"}[30m]))')
     # latency: bad = all - those in the 200ms bucket
     assert by[("coordinator-api", "latency", "slo:sli_error:rate5m")] == (
         '(sum(rate(http_request_duration_seconds_count{job="coordinator-api"}[5m])) - '
@@ -159,6 +167,18 @@ def test_sli_definitions(records):
     assert by[("blockchain-node", "block-time", "slo:sli_average:seconds_avg1d")] == (
         'sum_over_time(slo:sli_sum:rate5m{service="blockchain-node",slo="block-time"}[1d]) / '
         'sum_over_time(slo:sli_count:rate5m{service="blockchain-node",slo="block-time"}[1d])')
+
+
+def test_recorded_rates_come_before_the_ratios_that_read_them(rule_docs):
+    # a group evaluates its rules in order, each written before the next one runs
+    for path, doc in rule_docs.items():
+        for group in doc["groups"]:
+            seen = set()
+            for r in group["rules"]:
+                for name in re.findall(r"(slo:[a-z_]+:[a-z0-9_]+)\{", r["expr"]):
+                    if group["name"].endswith("-sli"):
+                        assert name in seen, (path, r.get("record"), name)
+                seen.add(r.get("record"))
 
 
 def test_every_expression_parses(alerts, records):

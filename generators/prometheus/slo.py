@@ -14,6 +14,9 @@ Recorded series (every one labelled with the SLO's identity, `service` and `slo`
 
 Availability and success-rate SLIs are ratios of event counters; a latency SLI
 counts as bad the events above its threshold, `_count - _bucket{le="<threshold>"}`.
+The event rates over the base window and each tier's long window are recorded
+first in their group; the ratios of those windows divide by the recorded series
+(written at the same evaluation) instead of reading the raw counters again.
 
 **The period SLI is traffic-weighted.** It is `sum_over_time` of the recorded bad
 event rate over `sum_over_time` of the recorded event rate, i.e. all bad events of
@@ -75,11 +78,26 @@ def total_rate(slo, w: Duration) -> str:
     return f"sum(rate({slo.total_series}[{w}]))"
 
 
-def error_rate(slo, w: Duration) -> str:
+def error_rate(slo, w: Duration, total: str | None = None) -> str:
+    """Bad events per second over `w`; `total` is the expression of all events per second."""
+    total = total or total_rate(slo, w)
     if slo.type == "latency":
-        return f"({total_rate(slo, w)} - sum(rate({slo.good_series}[{w}])))"
+        return f"({total} - sum(rate({slo.good_series}[{w}])))"
     # `or`: a service that never failed has no error series at all, yet a 0 error rate
-    return f"(sum(rate({slo.error_series}[{w}])) or 0 * {total_rate(slo, w)})"
+    return f"(sum(rate({slo.error_series}[{w}])) or 0 * {total})"
+
+
+def ratio_expr(model, slo, w: Duration, recorded: set[Duration]) -> str:
+    """Bad over all events over `w`. The event rate of a window recorded earlier in the same
+    group (the base window, each tier's long window) is read from its series, written at
+    this very evaluation, instead of from the raw counters (twice, with the `or`): the
+    same value for a fraction of the samples. The base window's ratio reads both of its
+    recorded rates."""
+    sel = selector(slo)
+    if w == base_window(model):
+        return f"sum(slo:sli_error:rate{w}{sel}) / sum(slo:sli_total:rate{w}{sel})"
+    total = f"sum(slo:sli_total:rate{w}{sel})" if w in recorded else total_rate(slo, w)
+    return f"{error_rate(slo, w, total)} / {total}"
 
 
 def ratio_windows(model, slo) -> list[Duration]:
@@ -101,11 +119,12 @@ def sli_rules(model, slo) -> list[dict]:
             _record(f"slo:sli_average:seconds_avg{base}",
                     f"slo:sli_sum:rate{base}{sel} / slo:sli_count:rate{base}{sel}", slo),
         ]
+    totals = [w for w in long_windows(slo) if w != base]
     out = [_record(f"slo:sli_error:rate{base}", error_rate(slo, base), slo),
            _record(f"slo:sli_total:rate{base}", total_rate(slo, base), slo)]
-    out += [_record(f"slo:sli_error:ratio_rate{w}", f"{error_rate(slo, w)} / {total_rate(slo, w)}", slo)
+    out += [_record(f"slo:sli_total:rate{w}", total_rate(slo, w), slo) for w in totals]
+    out += [_record(f"slo:sli_error:ratio_rate{w}", ratio_expr(model, slo, w, {base, *totals}), slo)
             for w in ratio_windows(model, slo)]
-    out += [_record(f"slo:sli_total:rate{w}", total_rate(slo, w), slo) for w in long_windows(slo) if w != base]
     out.append(_record("slo:current_burn_rate:ratio",
                        f"slo:sli_error:ratio_rate{base}{sel} / {number(slo.error_budget)}", slo))
     return out
