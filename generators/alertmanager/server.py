@@ -70,13 +70,15 @@ def _key(labels: dict) -> frozenset:
     return frozenset((k, v) for k, v in labels.items() if v != "")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _http(url: str, body=None, timeout: float = 30.0):
+def http_json(url: str, body=None, timeout: float = 30.0):
+    """GET `url` (POST `body` as JSON if given); the JSON answer, or None if empty."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST",
                                  headers={"Content-Type": "application/json"})
@@ -95,7 +97,7 @@ class Alertmanager:
         config = folder / "alertmanager.yml"
         # JSON is YAML; json.dumps is much faster than a YAML emitter at this size.
         config.write_text(json.dumps(routing_config(cfg), ensure_ascii=False), encoding="utf-8")
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = folder / "alertmanager.log"
         argv = [tools.tool_path("alertmanager"), f"--config.file={config}", f"--storage.path={folder / 'data'}",
@@ -133,8 +135,8 @@ class Alertmanager:
         """The receivers of each label set, in routing order (None: the server lost it)."""
         self.wait_ready()
         try:
-            _http(self.url + "/api/v2/alerts", [{"labels": labels} for labels in label_sets])
-            alerts = _http(self.url + "/api/v2/alerts") or []
+            http_json(self.url + "/api/v2/alerts", [{"labels": labels} for labels in label_sets])
+            alerts = http_json(self.url + "/api/v2/alerts") or []
         except (OSError, urllib.error.URLError, ValueError) as exc:
             raise ServerError(f"alertmanager API: {exc}: {self.log()}") from exc
         got = {_key(a["labels"]): [r["name"] for r in a.get("receivers") or []] for a in alerts}

@@ -8,11 +8,9 @@ are shown when a server does not become ready.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -31,21 +29,6 @@ def binary(names: tuple[str, ...]) -> str:
     raise RuntimeError(
         f"none of {', '.join(names)} is on PATH: install the Debian packages with "
         "`apt-get install --no-install-recommends prometheus prometheus-alertmanager` (make setup does)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_json(url: str, body=None, timeout: float = 5.0):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        raw = resp.read()
-    return json.loads(raw) if raw.strip() else None
 
 
 def _die_with_parent() -> None:

@@ -23,9 +23,11 @@ from typing import Callable
 
 import yaml
 
+from generators.alertmanager.server import free_port, http_json
+
 from . import amconfig, rules
 from .exporter import Exporter
-from .processes import Processes, free_port, http_json
+from .processes import Processes
 from .recorder import Recorder
 
 SCRAPE_INTERVAL = 1.0      # seconds; rate windows of minutes see hundreds of samples
