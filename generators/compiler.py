@@ -9,6 +9,7 @@ unless everything succeeded.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import shutil
@@ -112,6 +113,9 @@ def generate(model: Any) -> list[OutputFile]:
 
 
 def _generate_in_worker(index: int) -> list[OutputFile]:
+    # A worker lives for one generate call and builds acyclic data (reference counting
+    # frees it): the cyclic collector would only walk the inherited model again and again.
+    gc.disable()
     return _targets()[index].generate(_forked_model)
 
 

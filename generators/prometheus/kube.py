@@ -22,9 +22,12 @@ _LINE_START = re.compile(r"^(?=.)", re.M)
 
 
 def _under(text: str, depth: int) -> str:
-    """Block YAML `text` nested `depth` levels deeper (blank lines of literal blocks stay
-    empty; montool's YAML has no line of spaces only)."""
-    return _LINE_START.sub("  " * depth, text)
+    """Block YAML `text` (ending in a newline) nested `depth` levels deeper; the blank
+    lines of literal blocks stay empty (montool's YAML has no line of spaces only)."""
+    pad = "  " * depth
+    if "\n\n" in text:
+        return _LINE_START.sub(pad, text)
+    return pad + text[:-1].replace("\n", "\n" + pad) + "\n"
 
 
 def _key(name: str) -> str:
