@@ -184,3 +184,18 @@ def test_independent_cases_share_a_group_and_dependent_ones_never_do():
     assert len(groups) == 2  # 5 cases, two of them forced apart twice
     assert sorted(n for names in together for n in names) == sorted(c["name"] for c in cases)
     assert sum(len(g["alert_rule_test"]) for g in groups) == 5
+
+
+def test_promtool_work_is_split_evenly_between_processes(tree):
+    from generators.prometheus.check import START, _chunks, work
+
+    files = sorted((tree / "prometheus/tests").glob("*.test.yml"))
+    cost = {f.name: work(f) for f in files}
+    # the 95% latency SLO's outage runs 1h44m at 1m steps over the SLO's 22 rules:
+    # 106 steps x 22 rules = 2332 evaluations in that group alone
+    assert cost["coordinator-api.slo-latency.test.yml"] > START + 106 * 22
+    assert cost["coordinator-api.slo-latency.test.yml"] > 3 * cost["postgresql.test.yml"]
+    chunks = _chunks(files, 2)
+    loads = [sum(cost[f.name] for f in c) for c in chunks]
+    assert sorted(f for c in chunks for f in c) == files
+    assert abs(loads[0] - loads[1]) <= max(cost.values())
