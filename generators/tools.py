@@ -55,11 +55,13 @@ def tool_path(name: str) -> str:
     raise ToolMissing(f"{names} not found: {INSTALL_HINT} (or set {var} to its path)")
 
 
-def run(args: list[str], cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(args: list[str], cwd: Path | None = None, timeout: float = 120,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run a command, capturing text output; never raises on a non-zero exit status.
 
     The first argument may be a tool name (``promtool``) and is then resolved with
-    ``tool_path``. A timeout is reported as exit status 124 with a message on stderr.
+    ``tool_path``. ``env`` adds to (or overrides) this process's environment. A timeout
+    is reported as exit status 124 with a message on stderr.
     """
     args = [str(a) for a in args]
     if args and args[0] in TOOLS:
@@ -67,7 +69,7 @@ def run(args: list[str], cwd: Path | None = None, timeout: float = 120) -> subpr
     try:
         return subprocess.run(
             args, cwd=cwd, timeout=timeout, capture_output=True, text=True,
-            encoding="utf-8", errors="replace", check=False,
+            encoding="utf-8", errors="replace", check=False, env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError as exc:
         raise ToolMissing(f"{args[0]} not found: {INSTALL_HINT}") from exc
