@@ -77,6 +77,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def ready(url: str) -> bool:
+    """Whether a server answers `url` (its readiness endpoint) with 200 OK."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
 def http_json(url: str, body=None, timeout: float = 30.0):
     """GET `url` (POST `body` as JSON if given); the JSON answer, or None if empty."""
     data = None if body is None else json.dumps(body).encode()
@@ -121,12 +130,8 @@ class Alertmanager:
         while True:
             if self._proc.poll() is not None:
                 raise ServerError(f"alertmanager exited with status {self._proc.returncode}: {self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/-/ready", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
+            if ready(self.url + "/-/ready"):
+                return
             if time.monotonic() > deadline:
                 raise ServerError(f"alertmanager not ready after {timeout:.0f} s: {self.log()}")
             time.sleep(0.02)

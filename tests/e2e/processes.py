@@ -13,8 +13,9 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
+
+from generators.alertmanager.server import ready
 
 PROMETHEUS = ("prometheus",)
 ALERTMANAGER = ("prometheus-alertmanager", "alertmanager")
@@ -63,13 +64,9 @@ class Processes:
             name, proc, log, url = self.pending[0]
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as resp:
-                    if resp.status == 200:
-                        self.pending.pop(0)
-                        continue
-            except OSError:
-                pass
+            if ready(url):
+                self.pending.pop(0)
+                continue
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
