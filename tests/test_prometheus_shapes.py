@@ -36,7 +36,7 @@ def tree(compiled, tmp_path_factory):
 def _shapes(tree: Path, model) -> dict[Path, list[Path]]:
     services = {s.id: s for s in model.services}
     tests = sorted((tree / "prometheus/tests").glob("*.test.yml"))
-    return by_shape(tests, tree / "prometheus/rules",
+    return by_shape(tests,
                     lambda f: service_names(services[f.name.split(".")[0]]) if f.name.split(".")[0] in services else {})
 
 

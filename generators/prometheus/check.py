@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import tools
 from ..spec.problems import Problem
 from ..spec.values import Duration
-from .shapes import by_shape, service_names
+from .shapes import by_shape, rule_file, service_names
 
 _ALERT = re.compile(r"alertname: (\w+)")
 _SLO = re.compile(r'slo="([^"]+)"')
@@ -67,25 +67,25 @@ def _stem(name: str) -> str:
 def _failures(output: str) -> list[tuple[str, str]]:
     """(test file name, one failure's text) from `promtool test rules` output."""
     out: list[list[str]] = []
-    stem, name, current, other = "", "", None, False
+    file, name, current, other = "", "", None, False
     for line in output.splitlines():
         head = re.match(r"Unit Testing:\s+(\S+)", line)
         text = line.strip()
         if head:
-            stem, name, current = Path(head.group(1)).name, "", None
+            file, name, current = Path(head.group(1)).name, "", None
         elif not text or text in ("FAILED:", "SUCCESS"):
             continue
         elif line.startswith("    name:"):
             name = text
         elif re.match(r"^ {4}(alertname|expr):", line):
-            current, other = [stem, f"{name} {text}".strip()], False
+            current, other = [file, f"{name} {text}".strip()], False
             out.append(current)
         elif current is not None and (line.startswith("     ") or other):
             current[1] += "\n" + text
         else:  # a message of its own, e.g. a file that does not load
-            current, other = [stem, text], True
+            current, other = [file, text], True
             out.append(current)
-    return [(s, t) for s, t in out]
+    return [(f, t) for f, t in out]
 
 
 def validate(staged_root: Path, model) -> list[Problem]:
@@ -109,7 +109,7 @@ def validate(staged_root: Path, model) -> list[Problem]:
         svc = services.get(_stem(f.name))
         return service_names(svc) if svc else {}
 
-    shapes = by_shape(test_files, rules_dir, names)
+    shapes = by_shape(test_files, names)
     failed = _test(list(shapes), tests_dir)
     # a failing shape: every file of it, so each failure is reported at its own service
     again = [f for rep in shapes if rep.name in failed for f in shapes[rep][1:]]
@@ -129,8 +129,8 @@ def work(test_file: Path) -> int:
     """Rule evaluations promtool will do for a test file: each group evaluates every rule of
     the rule file at every step up to its last eval_time (plus its start-up)."""
     text = test_file.read_text()
-    rule_file = test_file.parent.parent / "rules" / test_file.name.replace(".test.yml", ".rules.yml")
-    rules = len(_RULE.findall(rule_file.read_text())) if rule_file.is_file() else 1
+    rules_of = rule_file(test_file)
+    rules = len(_RULE.findall(rules_of.read_text())) if rules_of.is_file() else 1
     found = _INTERVAL.search(text)
     step = Duration.parse(found.group(1)).ms if found else 60_000
     steps = 0

@@ -82,19 +82,21 @@ def shape_key(rule_text: str, test_text: str, names: dict[str, str]) -> str | No
     return hashlib.sha256(f"{rules}\x01{tests}".encode()).hexdigest()
 
 
-def by_shape(test_files: list[Path], rules_dir: Path, names_of) -> dict[Path, list[Path]]:
+def rule_file(test_file: Path) -> Path:
+    """The rule file a generated test file tests: `rules/<stem>.rules.yml` beside `tests/`."""
+    return test_file.parent.parent / "rules" / test_file.name.replace(".test.yml", ".rules.yml")
+
+
+def by_shape(test_files: list[Path], names_of) -> dict[Path, list[Path]]:
     """Representative test file -> the files of its shape (itself first).
 
-    `names_of(path)` gives the names of the service a test file belongs to ({} for none);
-    a test file's rule file is `<rules_dir>/<stem>.rules.yml`.
+    `names_of(path)` gives the names of the service a test file belongs to ({} for none).
     """
     shapes: dict[str, list[Path]] = defaultdict(list)
     alone: list[Path] = []
     for f in sorted(test_files):
-        stem = f.name.removesuffix(".test.yml")
-        rule_file = rules_dir / f"{stem}.rules.yml"
-        names = names_of(f)
-        key = shape_key(rule_file.read_text(), f.read_text(), names) if names and rule_file.is_file() else None
+        rules, names = rule_file(f), names_of(f)
+        key = shape_key(rules.read_text(), f.read_text(), names) if names and rules.is_file() else None
         if key is None:
             alone.append(f)
         else:
